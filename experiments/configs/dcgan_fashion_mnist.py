@@ -1,0 +1,27 @@
+"""The seed DCGAN on Fashion-MNIST (default config of `make demo`)."""
+
+import ml_collections
+
+
+def get_config() -> ml_collections.ConfigDict:
+  c = ml_collections.ConfigDict()
+  c.seed = 0
+  c.dataset = ml_collections.ConfigDict(dict(name="fashion_mnist", source_dir=None, data_dir=None))
+  c.model = ml_collections.ConfigDict(dict(name="dcgan", latent_dim=32, dropout_rate=0.4))
+  c.objective = "unconditional"
+  c.loss = "non_saturating"
+  # RMSprop with Keras' defaults, as the seed compiles both models.
+  c.g_optimizer = ml_collections.ConfigDict(dict(name="rmsprop", learning_rate=1e-3))
+  c.d_optimizer = ml_collections.ConfigDict(dict(name="rmsprop", learning_rate=1e-3))
+  c.batch_size = 32
+  c.num_train_steps = 2000
+  c.d_steps = 1
+  c.ema_decay = 0.999
+  c.dtype = "float32"
+  c.num_devices = 0  # 0 = all visible devices
+  c.log_every = 50
+  c.sample_every = 500
+  c.num_grid_samples = 64
+  c.checkpoint_every = 500
+  c.keep_checkpoints = 3
+  return c

@@ -1,0 +1,36 @@
+r"""Trains a GAN from a config file.
+
+  python experiments/train.py --config=experiments/configs/dcgan_fashion_mnist.py --workdir=DIR \
+      --config.num_train_steps=2000 --config.batch_size=32 --config.seed=0
+
+Rerunning with the same --workdir resumes from its newest checkpoint.
+"""
+
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from absl import app, flags, logging  # noqa: E402
+from ml_collections import config_flags  # noqa: E402
+
+from ganjax.errors import GanjaxError  # noqa: E402
+from ganjax.train.loop import train_and_evaluate  # noqa: E402
+
+_CONFIG = config_flags.DEFINE_config_file("config", None, "Experiment config file.",
+                                          lock_config=True)
+_WORKDIR = flags.DEFINE_string("workdir", None, "Directory for checkpoints, logs and samples.")
+flags.mark_flags_as_required(["config", "workdir"])
+
+
+def main(argv):
+  del argv
+  logging.info("Config:\n%s", _CONFIG.value)
+  try:
+    train_and_evaluate(_CONFIG.value, _WORKDIR.value)
+  except GanjaxError as e:
+    sys.exit(f"ganjax: {type(e).__name__}: {e}")
+
+
+if __name__ == "__main__":
+  app.run(main)

@@ -1,0 +1,1 @@
+"""Datasets as tfds builders (ArrayRecord) read through `tfds.data_source` and grain."""

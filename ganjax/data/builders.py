@@ -1,0 +1,88 @@
+"""tfds builders for the offline datasets. Each writes ArrayRecord, read back with tfds.data_source.
+
+* `idx_images/fashion_mnist`, `idx_images/mnist`: MNIST-format IDX files from a local directory
+  (the tfds "manual_dir"); Debian's `dataset-fashion-mnist` installs Fashion-MNIST under
+  /usr/share/datasets/fashion-mnist.
+* `sklearn_digits`: scikit-learn's bundled 8x8 digits, resized to 16x16, for fast tests.
+
+Examples: {"image": uint8 [H, W, 1], "label": int64 class}.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import tensorflow_datasets as tfds
+
+from ganjax.data.idx import find_idx_file, read_idx
+
+IDX_STEMS = {
+    "train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
+    "test": ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"),
+}
+
+FASHION_MNIST_CLASSES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt",
+                         "Sneaker", "Bag", "Ankle boot")
+DIGIT_CLASSES = tuple(str(i) for i in range(10))
+
+
+def _image_label_features(shape, class_names):
+  return tfds.features.FeaturesDict({
+      "image": tfds.features.Tensor(shape=shape, dtype=np.uint8),
+      "label": tfds.features.ClassLabel(names=list(class_names)),
+  })
+
+
+class IdxImages(tfds.core.GeneratorBasedBuilder):
+  """28x28 grayscale images + labels from local IDX files (manual_dir)."""
+
+  VERSION = tfds.core.Version("1.0.0")
+  BUILDER_CONFIGS = [
+      tfds.core.BuilderConfig(name="fashion_mnist", description="Fashion-MNIST (Xiao et al. 2017)."),
+      tfds.core.BuilderConfig(name="mnist", description="MNIST handwritten digits (LeCun et al.)."),
+  ]
+  MANUAL_DOWNLOAD_INSTRUCTIONS = (
+      "Put train-images-idx3-ubyte(.gz), train-labels-idx1-ubyte(.gz), t10k-images-idx3-ubyte(.gz) "
+      "and t10k-labels-idx1-ubyte(.gz) in the manual dir.")
+
+  def _info(self):
+    names = FASHION_MNIST_CLASSES if self.builder_config.name == "fashion_mnist" else DIGIT_CLASSES
+    return tfds.core.DatasetInfo(builder=self, features=_image_label_features((28, 28, 1), names),
+                                 supervised_keys=("image", "label"))
+
+  def _split_generators(self, dl_manager):
+    return {split: self._generate_examples(str(dl_manager.manual_dir), *stems)
+            for split, stems in IDX_STEMS.items()}
+
+  def _generate_examples(self, directory, image_stem, label_stem):
+    images = read_idx(find_idx_file(directory, image_stem))
+    labels = read_idx(find_idx_file(directory, label_stem))
+    for i, (image, label) in enumerate(zip(images, labels)):
+      yield i, {"image": image[..., None], "label": int(label)}
+
+
+class SklearnDigits(tfds.core.GeneratorBasedBuilder):
+  """scikit-learn's 1797 bundled 8x8 digits, upsampled to 16x16 (bilinear), 80/20 train/test."""
+
+  VERSION = tfds.core.Version("1.0.0")
+  SIZE = 16
+
+  def _info(self):
+    return tfds.core.DatasetInfo(
+        builder=self, features=_image_label_features((self.SIZE, self.SIZE, 1), DIGIT_CLASSES),
+        supervised_keys=("image", "label"))
+
+  def _split_generators(self, dl_manager):
+    del dl_manager  # the data ships inside scikit-learn
+    return {"train": self._generate_examples("train"), "test": self._generate_examples("test")}
+
+  def _generate_examples(self, split):
+    from PIL import Image
+    from sklearn.datasets import load_digits
+
+    digits = load_digits()
+    images = np.round(digits.images * (255.0 / 16.0)).astype(np.uint8)
+    n_train = int(0.8 * len(images))
+    idx = range(n_train) if split == "train" else range(n_train, len(images))
+    for i in idx:
+      big = Image.fromarray(images[i]).resize((self.SIZE, self.SIZE), Image.BILINEAR)
+      yield i, {"image": np.asarray(big, np.uint8)[..., None], "label": int(digits.target[i])}

@@ -1,0 +1,52 @@
+"""grain pipeline: shuffle, map to model inputs, batch, per-process shard, global arrays on the mesh."""
+
+from __future__ import annotations
+
+from typing import Any, Iterator, Sequence
+
+import grain
+import jax
+import numpy as np
+
+from ganjax.errors import DataFormatError
+
+
+def to_model_input(example: dict, shape: Sequence[int]) -> dict:
+  """{"image": uint8 [H, W, C], "label": int} -> {"image": float32 [H, W, C] in [-1, 1], "label": int32}."""
+  image = np.asarray(example["image"])
+  if image.dtype != np.uint8 or image.shape != tuple(shape):
+    raise DataFormatError(f"field 'image': expected uint8 {tuple(shape)}, got {image.dtype} "
+                          f"{image.shape}; re-prepare the dataset or fix its builder.")
+  out = {"image": image.astype(np.float32) / 127.5 - 1.0}
+  if "label" in example:
+    out["label"] = np.int32(example["label"])
+  return out
+
+
+def make_train_dataset(source, *, global_batch_size: int, seed: int, shape: Sequence[int],
+                       process_index: int = 0, process_count: int = 1,
+                       num_threads: int = 2, prefetch: int = 4) -> grain.IterDataset:
+  """An endless, per-epoch reshuffled stream of this process's share of each global batch.
+
+  Each process reads a disjoint 1/process_count slice of the source and yields batches of
+  global_batch_size // process_count examples: {"image": [b, H, W, C] float32, "label": [b] int32}.
+  The iterator's `get_state()` is saved in checkpoints so that a resumed run sees the same batches.
+  """
+  local = global_batch_size // process_count
+  ds = grain.MapDataset.source(source)[process_index::process_count]
+  ds = ds.shuffle(seed=seed).repeat(None)  # a fresh permutation every epoch
+  ds = ds.map(lambda ex: to_model_input(ex, shape)).batch(local, drop_remainder=True)
+  return ds.to_iter_dataset(grain.ReadOptions(num_threads=num_threads, prefetch_buffer_size=prefetch))
+
+
+def make_eval_batches(source, *, batch_size: int, shape: Sequence[int],
+                      limit: int | None = None) -> Iterator[dict]:
+  """Yields the first `limit` (default all) examples of `source` in order, in batches."""
+  n = len(source) if limit is None else min(limit, len(source))
+  ds = grain.MapDataset.range(n).map(lambda i: to_model_input(source[int(i)], shape))
+  return iter(ds.batch(batch_size, drop_remainder=False))
+
+
+def global_batch(local_batch: dict, sharding: jax.sharding.Sharding) -> dict[str, Any]:
+  """Assembles each process's local batch into global `jax.Array`s sharded on the mesh."""
+  return jax.tree.map(lambda x: jax.make_array_from_process_local_data(sharding, x), local_batch)

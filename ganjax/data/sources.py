@@ -1,0 +1,91 @@
+"""Dataset registry: config name -> tfds builder, prepared on first use, read as a data source.
+
+`config.dataset` fields: name (a DATASETS key), source_dir (raw files, for datasets that need
+them; None = the spec's default), data_dir (where tfds keeps prepared ArrayRecords; None = tfds'
+default, $TFDS_DATA_DIR or ~/tensorflow_datasets).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from typing import Any, Callable, Sequence
+
+import tensorflow_datasets as tfds
+
+from ganjax.data import builders
+from ganjax.errors import DatasetNotFoundError
+from ganjax.registry import Registry
+
+
+@dataclasses.dataclass(frozen=True)
+class DatasetSpec:
+  builder: type                         # tfds GeneratorBasedBuilder subclass
+  builder_config: str | None            # its BuilderConfig name, if any
+  shape: Sequence[int]                  # per-example shape of the "image" feature
+  num_classes: int
+  default_source_dir: str | None = None  # manual dir with raw files, if the builder needs one
+  missing_hint: str = ""                 # how to get the raw files
+  check_source: Callable[[str], list[str]] | None = None  # dir -> missing file names
+
+
+def _missing_idx_files(directory: str) -> list[str]:
+  from ganjax.data.idx import find_idx_file
+  stems = [s for pair in builders.IDX_STEMS.values() for s in pair]
+  return [s for s in stems if find_idx_file(directory, s) is None]
+
+
+DATASETS: Registry = Registry("dataset")
+DATASETS.register("fashion_mnist", DatasetSpec(
+    builders.IdxImages, "fashion_mnist", (28, 28, 1), 10, "/usr/share/datasets/fashion-mnist",
+    "Install it with `sudo apt-get install dataset-fashion-mnist` (Debian/Ubuntu), or point "
+    "--config.dataset.source_dir at a directory holding the four Fashion-MNIST IDX files.",
+    _missing_idx_files))
+DATASETS.register("mnist", DatasetSpec(
+    builders.IdxImages, "mnist", (28, 28, 1), 10, None,
+    "Set --config.dataset.source_dir to a directory holding the four MNIST IDX files "
+    "(train-images-idx3-ubyte.gz, ...).", _missing_idx_files))
+DATASETS.register("digits", DatasetSpec(builders.SklearnDigits, None, (16, 16, 1), 10))
+
+
+def _builder(spec: DatasetSpec, data_dir: str | None):
+  kwargs = {"data_dir": os.path.expanduser(data_dir) if data_dir else None,
+            "file_format": "array_record"}
+  if spec.builder_config:
+    kwargs["config"] = spec.builder_config
+  return spec.builder(**kwargs)
+
+
+def check_source(name: str, source_dir: str | None) -> None:
+  """Raises DatasetNotFoundError naming the fix when a dataset's raw files are absent."""
+  spec = DATASETS.get(name)
+  if spec.check_source is None:
+    return
+  directory = source_dir or spec.default_source_dir
+  if directory is None:
+    raise DatasetNotFoundError(f"Dataset {name!r} needs a source directory. {spec.missing_hint}")
+  missing = spec.check_source(directory)
+  if missing:
+    raise DatasetNotFoundError(
+        f"Dataset {name!r}: {', '.join(missing)} not found in {directory}. {spec.missing_hint}")
+
+
+def prepare(dataset_cfg: Any):
+  """Prepares (once) and returns the tfds builder for `dataset_cfg`."""
+  spec = DATASETS.get(dataset_cfg.name)
+  builder = _builder(spec, dataset_cfg.get("data_dir"))
+  if not builder.is_prepared():
+    check_source(dataset_cfg.name, dataset_cfg.get("source_dir"))
+    source_dir = dataset_cfg.get("source_dir") or spec.default_source_dir
+    builder.download_and_prepare(
+        download_config=tfds.download.DownloadConfig(manual_dir=source_dir))
+  return builder
+
+
+def data_source(dataset_cfg: Any, split: str):
+  """A random-access source of {"image": uint8 [H, W, C], "label": int} for `split`."""
+  return prepare(dataset_cfg).as_data_source(split=split)
+
+
+def dataset_spec(name: str) -> DatasetSpec:
+  return DATASETS.get(name)

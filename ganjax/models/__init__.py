@@ -1,0 +1,58 @@
+"""Model registry: config name -> (generator, discriminator) flax modules.
+
+A factory takes the `config.model` block and the data's per-example shape and returns a
+`GANModels`. Register a new family with:
+
+  @MODELS.register("my_gan")
+  def _my_gan(cfg, data_shape, dtype):
+    return GANModels(MyG(...), MyD(...), latent_dim=cfg.latent_dim)
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any, Sequence
+
+import flax.linen as nn
+import jax.numpy as jnp
+
+from ganjax.errors import ConfigError
+from ganjax.models.dcgan import DCGANDiscriminator, DCGANGenerator
+from ganjax.models.mlp import MLPDiscriminator, MLPGenerator
+from ganjax.registry import Registry
+
+
+@dataclasses.dataclass(frozen=True)
+class GANModels:
+  generator: nn.Module       # (z [B, latent_dim], *, train) -> samples [B, *data_shape]
+  discriminator: nn.Module   # (samples [B, *data_shape], *, train) -> logits [B]
+  latent_dim: int
+
+
+MODELS: Registry = Registry("model")
+
+
+@MODELS.register("dcgan")
+def _dcgan(cfg: Any, data_shape: Sequence[int], dtype) -> GANModels:
+  h, w, _ = data_shape
+  if h % 4 or w % 4:
+    raise ConfigError(f"model 'dcgan' needs image height and width divisible by 4, got {tuple(data_shape)}.")
+  g = DCGANGenerator(tuple(data_shape), cfg.get("g_base_features", 128),
+                     cfg.get("g_mid_features", 64), dtype=dtype)
+  d = DCGANDiscriminator(tuple(cfg.get("d_features", (64, 128))), cfg.get("dropout_rate", 0.4),
+                         dtype=dtype)
+  return GANModels(g, d, cfg.latent_dim)
+
+
+@MODELS.register("mlp")
+def _mlp(cfg: Any, data_shape: Sequence[int], dtype) -> GANModels:
+  g = MLPGenerator(tuple(data_shape), tuple(cfg.get("g_hidden", (100, 150))),
+                   cfg.get("activation", "selu"), cfg.get("output_activation", "tanh"), dtype=dtype)
+  d = MLPDiscriminator(tuple(cfg.get("d_hidden", (150, 100))), cfg.get("activation", "selu"),
+                       dtype=dtype)
+  return GANModels(g, d, cfg.latent_dim)
+
+
+def build_models(model_cfg: Any, data_shape: Sequence[int], dtype: str = "float32") -> GANModels:
+  """Looks up `model_cfg.name` and builds its modules for per-example `data_shape`."""
+  return MODELS.get(model_cfg.name)(model_cfg, tuple(data_shape), jnp.dtype(dtype))

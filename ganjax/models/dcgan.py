@@ -1,0 +1,59 @@
+"""DCGAN of the seed document (Geron, Hands-On ML, ch. 17), generalised to any H = W = 4k.
+
+Generator:     z [B, latent] -> Dense(H/4 * W/4 * 128) -> reshape -> BatchNorm
+               -> ConvTranspose(64, k5, s2) SELU -> BatchNorm -> ConvTranspose(C, k5, s2) tanh
+               -> images [B, H, W, C] in [-1, 1].
+Discriminator: images [B, H, W, C] -> Conv(64, k5, s2) LeakyReLU(0.2) -> Dropout(0.4)
+               -> Conv(128, k5, s2) LeakyReLU(0.2) -> Dropout(0.4) -> Dense(1) -> logits [B].
+Kernels use Glorot-uniform and BatchNorm Keras' momentum/epsilon, matching the seed's Keras model.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+
+_INIT = nn.initializers.xavier_uniform()
+
+
+class DCGANGenerator(nn.Module):
+  image_shape: Sequence[int]  # (H, W, C), H and W divisible by 4
+  base_features: int = 128
+  mid_features: int = 64
+  dtype: jnp.dtype = jnp.float32
+
+  @nn.compact
+  def __call__(self, z: jax.Array, *, train: bool) -> jax.Array:
+    """z: [B, latent] -> images [B, H, W, C] float in [-1, 1]."""
+    h, w, c = self.image_shape
+    norm = lambda: nn.BatchNorm(use_running_average=not train, momentum=0.99, epsilon=1e-3,
+                                dtype=self.dtype)
+    x = nn.Dense(h // 4 * w // 4 * self.base_features, kernel_init=_INIT, dtype=self.dtype)(z)
+    x = x.reshape(z.shape[0], h // 4, w // 4, self.base_features)
+    x = norm()(x)
+    x = nn.ConvTranspose(self.mid_features, (5, 5), (2, 2), padding="SAME", kernel_init=_INIT,
+                         dtype=self.dtype)(x)
+    x = nn.selu(x)
+    x = norm()(x)
+    x = nn.ConvTranspose(c, (5, 5), (2, 2), padding="SAME", kernel_init=_INIT, dtype=self.dtype)(x)
+    return jnp.tanh(x).astype(jnp.float32)
+
+
+class DCGANDiscriminator(nn.Module):
+  features: Sequence[int] = (64, 128)
+  dropout_rate: float = 0.4
+  dtype: jnp.dtype = jnp.float32
+
+  @nn.compact
+  def __call__(self, x: jax.Array, *, train: bool) -> jax.Array:
+    """x: [B, H, W, C] float in [-1, 1] -> logits [B] float32."""
+    x = x.astype(self.dtype)
+    for f in self.features:
+      x = nn.Conv(f, (5, 5), (2, 2), padding="SAME", kernel_init=_INIT, dtype=self.dtype)(x)
+      x = nn.leaky_relu(x, 0.2)
+      x = nn.Dropout(self.dropout_rate, deterministic=not train)(x)
+    x = x.reshape(x.shape[0], -1)
+    return nn.Dense(1, kernel_init=_INIT, dtype=self.dtype)(x)[:, 0].astype(jnp.float32)

@@ -1,0 +1,51 @@
+"""Fully connected GAN (the seed's "FCGAN"), also the G and D of the 2-D toy mixtures.
+
+Seed defaults: G: Dense 100 SELU, Dense 150 SELU, Dense H*W*C; D: Dense 150 SELU, Dense 100 SELU,
+Dense 1; latent size 30.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Sequence
+
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+
+_ACTIVATIONS = {"selu": nn.selu, "relu": nn.relu, "leaky_relu": lambda x: nn.leaky_relu(x, 0.2),
+                "tanh": jnp.tanh, "none": lambda x: x}
+
+
+class MLPGenerator(nn.Module):
+  out_shape: Sequence[int]  # e.g. (28, 28, 1) for images or (2,) for toy points
+  hidden: Sequence[int] = (100, 150)
+  activation: str = "selu"
+  output_activation: str = "tanh"  # tanh for images in [-1, 1]; "none" for unbounded data
+  dtype: jnp.dtype = jnp.float32
+
+  @nn.compact
+  def __call__(self, z: jax.Array, *, train: bool) -> jax.Array:
+    """z: [B, latent] -> samples [B, *out_shape] float32."""
+    del train  # no train-dependent layers
+    x = z.astype(self.dtype)
+    for f in self.hidden:
+      x = _ACTIVATIONS[self.activation](nn.Dense(f, dtype=self.dtype)(x))
+    x = nn.Dense(math.prod(self.out_shape), dtype=self.dtype)(x)
+    x = _ACTIVATIONS[self.output_activation](x)
+    return x.reshape(z.shape[0], *self.out_shape).astype(jnp.float32)
+
+
+class MLPDiscriminator(nn.Module):
+  hidden: Sequence[int] = (150, 100)
+  activation: str = "selu"
+  dtype: jnp.dtype = jnp.float32
+
+  @nn.compact
+  def __call__(self, x: jax.Array, *, train: bool) -> jax.Array:
+    """x: [B, ...] -> logits [B] float32."""
+    del train
+    x = x.reshape(x.shape[0], -1).astype(self.dtype)
+    for f in self.hidden:
+      x = _ACTIVATIONS[self.activation](nn.Dense(f, dtype=self.dtype)(x))
+    return nn.Dense(1, dtype=self.dtype)(x)[:, 0].astype(jnp.float32)

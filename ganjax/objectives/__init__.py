@@ -1,0 +1,20 @@
+"""Objectives: how a batch becomes the discriminator's and the generator's losses.
+
+An objective has two methods, both pure and differentiated by the step w.r.t. their first arg:
+
+  d_loss(d_params, state, batch, key) -> (loss, (metrics, new_d_collections))
+  g_loss(g_params, state, batch, key) -> (loss, (metrics, new_g_collections))
+
+`state` is the current GANState (the other side's parameters are read from it), `batch` a dict
+of arrays with a leading batch axis, `key` a PRNG key private to this call.
+"""
+
+from ganjax.objectives.unconditional import UnconditionalObjective, sample_latent
+
+from ganjax.registry import Registry
+
+OBJECTIVES: Registry = Registry("objective")
+OBJECTIVES.register(
+    "unconditional",
+    lambda models, loss, config: UnconditionalObjective(models.generator, models.discriminator,
+                                                         models.latent_dim, loss))

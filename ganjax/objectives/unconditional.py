@@ -1,0 +1,71 @@
+"""Unconditional GAN objective: real batch["image"] vs G(z)."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Callable
+
+import jax
+import jax.numpy as jnp
+
+from ganjax.train.state import GANState, Side
+
+
+def sample_latent(key: jax.Array, batch_size: int, latent_dim: int) -> jax.Array:
+  """Standard normal latent codes z: [batch_size, latent_dim] float32."""
+  return jax.random.normal(key, (batch_size, latent_dim), jnp.float32)
+
+
+def apply_module(module, side: Side, params, *args, train: bool, key=None):
+  """Applies `module` with `params` and the side's collections.
+
+  Returns (output, new_collections); in train mode the collections (batch statistics, spectral
+  norm vectors) come back updated, otherwise unchanged.
+  """
+  mutable = list(side.collections) if train and side.collections else False
+  rngs = {"dropout": key} if key is not None else None
+  out = module.apply(side.variables(params), *args, train=train, rngs=rngs, mutable=mutable)
+  if mutable:
+    return out[0], dict(out[1])
+  return out, side.collections
+
+
+@dataclasses.dataclass(frozen=True)
+class UnconditionalObjective:
+  """generator: z -> samples; discriminator: samples -> logits [B]; loss: a ganjax.losses entry.
+
+  Keys: d_loss and g_loss split their key into (latent key, dropout key).
+  """
+  generator: object
+  discriminator: object
+  latent_dim: int
+  loss: Callable
+
+  def _fake(self, g_params, state: GANState, batch_size: int, key: jax.Array):
+    z = sample_latent(key, batch_size, self.latent_dim)
+    return apply_module(self.generator, state.g, g_params, z, train=True)
+
+  def _logits(self, d_params, state: GANState, real, fake, key):
+    # Real and fake through D in one call: one larger matmul beats two dispatches.
+    logits, d_cols = apply_module(self.discriminator, state.d, d_params,
+                                  jnp.concatenate([real, fake]), train=True, key=key)
+    return logits[: real.shape[0]], logits[real.shape[0]:], d_cols
+
+  def d_loss(self, d_params, state: GANState, batch, key):
+    kz, kdrop = jax.random.split(key)
+    real = batch["image"]
+    fake, _ = self._fake(state.g.params, state, real.shape[0], kz)  # G's BN updates kept in g_loss
+    real_logits, fake_logits, d_cols = self._logits(d_params, state, real,
+                                                    jax.lax.stop_gradient(fake), kdrop)
+    d_loss, _ = self.loss(real_logits, fake_logits)
+    metrics = {"d_loss": d_loss, "d_real": jnp.mean(jax.nn.sigmoid(real_logits)),
+               "d_fake": jnp.mean(jax.nn.sigmoid(fake_logits))}
+    return d_loss, (metrics, d_cols)
+
+  def g_loss(self, g_params, state: GANState, batch, key):
+    kz, kdrop = jax.random.split(key)
+    real = batch["image"]
+    fake, g_cols = self._fake(g_params, state, real.shape[0], kz)
+    real_logits, fake_logits, _ = self._logits(state.d.params, state, real, fake, kdrop)
+    _, g_loss = self.loss(real_logits, fake_logits)
+    return g_loss, ({"g_loss": g_loss}, g_cols)

@@ -1,0 +1,1 @@
+"""Training: the state pytree, the compiled minimax step and the loop around it."""

@@ -1,0 +1,101 @@
+"""Everything a config builds before training: data spec, models, optimizers, objective, mesh,
+and the jitted init / train / sample functions placed on that mesh."""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+from typing import Any, Callable
+
+import jax
+import optax
+
+from ganjax import parallel
+from ganjax.data.sources import DatasetSpec, dataset_spec
+from ganjax.losses import LOSSES
+from ganjax.models import GANModels, build_models
+from ganjax.objectives import OBJECTIVES, sample_latent
+from ganjax.optimizers import build_optimizer
+from ganjax.train.state import GANState, create_state
+from ganjax.train.step import make_train_step
+from ganjax.train.validate import validate_config
+
+
+@dataclasses.dataclass
+class Experiment:
+  config: Any
+  spec: DatasetSpec
+  models: GANModels
+  g_tx: optax.GradientTransformation
+  d_tx: optax.GradientTransformation
+  objective: Any
+  mesh: jax.sharding.Mesh
+
+  @property
+  def data_shape(self) -> tuple[int, ...]:
+    return tuple(self.spec.shape)
+
+  @property
+  def batch_sharding(self):
+    return parallel.batch_sharding(self.mesh)
+
+  @functools.cached_property
+  def state_sharding(self):
+    return jax.tree.map(lambda _: parallel.replicated(self.mesh), self.abstract_state(sharded=False))
+
+  def abstract_state(self, sharded: bool = True) -> GANState:
+    """ShapeDtypeStructs of the state (with shardings when `sharded`), without computing it."""
+    shapes = jax.eval_shape(self._create, jax.random.PRNGKey(0))
+    if not sharded:
+      return shapes
+    return jax.tree.map(lambda s, sh: jax.ShapeDtypeStruct(s.shape, s.dtype, sharding=sh),
+                        shapes, self.state_sharding)
+
+  def _create(self, key: jax.Array) -> GANState:
+    return create_state(self.models, self.g_tx, self.d_tx, key, self.data_shape)
+
+  def init_state(self) -> GANState:
+    key = jax.random.PRNGKey(self.config.seed)
+    return jax.jit(self._create, out_shardings=self.state_sharding)(key)
+
+  @functools.cached_property
+  def train_step(self) -> Callable[[GANState, dict], tuple[GANState, dict]]:
+    """jit(train_step) with the state donated; batch sharded over `data`, state replicated."""
+    step = make_train_step(self.objective, self.g_tx, self.d_tx,
+                           d_steps=self.config.get("d_steps", 1),
+                           ema_decay=self.config.get("ema_decay", 0.999))
+    return jax.jit(step, donate_argnums=0,
+                   out_shardings=(self.state_sharding, parallel.replicated(self.mesh)))
+
+  @functools.cached_property
+  def generate(self) -> Callable[..., jax.Array]:
+    """generate(g_params, g_collections, z [N, latent]) -> samples [N, *data_shape] in [-1, 1]."""
+
+    def gen(params, collections, z):
+      return self.models.generator.apply({"params": params, **collections}, z, train=False)
+
+    return jax.jit(gen)
+
+  def sample(self, state: GANState, key: jax.Array, num: int, *, ema: bool = True) -> jax.Array:
+    z = sample_latent(key, num, self.models.latent_dim)
+    return self.generate(state.ema_params if ema else state.g.params, state.g.collections, z)
+
+
+def build_experiment(config, workdir: str | None = None) -> Experiment:
+  """Validates `config` (and `workdir`), then builds the experiment. Nothing is compiled yet."""
+  validate_config(config, workdir)
+  mesh = parallel.make_mesh(config.get("num_devices") or None)
+  parallel.check_batch_divisible(config.batch_size, mesh)
+  spec = dataset_spec(config.dataset.name)
+  models = build_models(config.model, spec.shape, config.get("dtype", "float32"))
+  objective = OBJECTIVES.get(config.objective)(models, LOSSES.get(config.loss), config)
+  return Experiment(config=config, spec=spec, models=models,
+                    g_tx=build_optimizer(config.g_optimizer), d_tx=build_optimizer(config.d_optimizer),
+                    objective=objective, mesh=mesh)
+
+
+def fixed_noise_key(config) -> jax.Array:
+  """The key of the sample grid's fixed latents: the same across a run and its resumes."""
+  return jax.random.fold_in(jax.random.PRNGKey(config.seed), 0x5A3E)
+
+

@@ -1,0 +1,62 @@
+"""Config checks that run before any data is read or anything is compiled."""
+
+from __future__ import annotations
+
+import os
+
+from ganjax.data.sources import DATASETS
+from ganjax.errors import ConfigError
+from ganjax.losses import LOSSES
+from ganjax.models import MODELS
+from ganjax.objectives import OBJECTIVES
+from ganjax.optimizers import OPTIMIZERS
+
+REQUIRED = ("seed", "batch_size", "num_train_steps", "dataset", "model", "loss", "objective",
+            "g_optimizer", "d_optimizer")
+
+
+def _positive_int(config, field: str, minimum: int = 1) -> None:
+  value = config.get(field)
+  if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+    raise ConfigError(f"config.{field} must be an integer >= {minimum}, got {value!r}; "
+                      f"set --config.{field}=N.")
+
+
+def validate_config(config, workdir: str | None = None) -> None:
+  """Raises ConfigError naming the field and the fix for the first problem found."""
+  missing = [f for f in REQUIRED if f not in config]
+  if missing:
+    raise ConfigError(f"config lacks {', '.join(missing)}; start from experiments/configs/*.py.")
+  _positive_int(config, "batch_size")
+  _positive_int(config, "num_train_steps", minimum=0)
+  for field in ("d_steps", "log_every", "keep_checkpoints"):
+    if field in config:
+      _positive_int(config, field)
+  for field in ("sample_every", "checkpoint_every"):
+    if field in config:
+      _positive_int(config, field, minimum=0)
+  DATASETS.get(config.dataset.name)
+  MODELS.get(config.model.name)
+  LOSSES.get(config.loss)
+  OBJECTIVES.get(config.objective)
+  for side in ("g_optimizer", "d_optimizer"):
+    OPTIMIZERS.get(config[side].name)
+    lr = config[side].get("learning_rate")
+    if not isinstance(lr, (int, float)) or not lr > 0:
+      raise ConfigError(f"config.{side}.learning_rate must be > 0, got {lr!r}.")
+  if not 0.0 <= config.get("ema_decay", 0.999) < 1.0:
+    raise ConfigError(f"config.ema_decay must be in [0, 1), got {config.ema_decay!r}.")
+  if workdir is not None:
+    _check_writable(workdir)
+
+
+def _check_writable(workdir: str) -> None:
+  try:
+    os.makedirs(workdir, exist_ok=True)
+    probe = os.path.join(workdir, ".ganjax_write_probe")
+    with open(probe, "w") as f:
+      f.write("ok")
+    os.remove(probe)
+  except OSError as e:
+    raise ConfigError(f"workdir {workdir!r} is not writable ({e.strerror}); pass a --workdir you "
+                      f"can write to.") from None
