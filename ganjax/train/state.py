@@ -31,12 +31,15 @@ class Side:
 @flax.struct.dataclass
 class GANState:
   """step: int32 scalar; key: uint32[2] root PRNG key, never advanced (use `fold_in(key, step)`);
-  g, d: the generator and discriminator sides; ema_params: EMA of g.params, used for sampling."""
+  g, d: the generator and discriminator sides; ema_params: EMA of g.params, used for sampling;
+  extras: dict of technique state (ADA probability, historical averages, non-finite counters...),
+  each key owned by the technique that adds it; {} when none."""
   step: jax.Array
   key: jax.Array
   g: Side
   d: Side
   ema_params: PyTree
+  extras: PyTree = flax.struct.field(default_factory=dict)
 
 
 def init_side(module, tx: optax.GradientTransformation, key: jax.Array, *inputs) -> Side:
