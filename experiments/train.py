@@ -15,6 +15,7 @@ from absl import app, flags, logging  # noqa: E402
 from ml_collections import config_flags  # noqa: E402
 
 from ganjax.errors import GanjaxError  # noqa: E402
+from ganjax.reporting import quiet_library_logs  # noqa: E402
 from ganjax.train.loop import train_and_evaluate  # noqa: E402
 
 _CONFIG = config_flags.DEFINE_config_file("config", None, "Experiment config file.",
@@ -25,6 +26,7 @@ flags.mark_flags_as_required(["config", "workdir"])
 
 def main(argv):
   del argv
+  quiet_library_logs()
   logging.info("Config:\n%s", _CONFIG.value)
   try:
     train_and_evaluate(_CONFIG.value, _WORKDIR.value)

@@ -52,3 +52,17 @@ def progress_bar(start: int, total: int):
   """A tqdm bar showing steps/s and ETA; disabled off process 0."""
   return tqdm.tqdm(initial=start, total=total, unit="step", dynamic_ncols=True, smoothing=0.1,
                    disable=jax.process_index() != 0, mininterval=1.0)
+
+
+class _LibraryInfoFilter:
+  """Drops INFO records from libraries that narrate every checkpoint step (orbax)."""
+
+  def filter(self, record) -> bool:
+    import logging as pylogging
+    return record.levelno >= pylogging.WARNING or "orbax" not in record.pathname
+
+
+def quiet_library_logs() -> None:
+  """Keeps absl's log readable: ganjax's own INFO lines stay, orbax's per-save chatter goes."""
+  from absl import logging as absl_logging
+  absl_logging.get_absl_handler().addFilter(_LibraryInfoFilter())

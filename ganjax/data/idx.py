@@ -22,10 +22,11 @@ def find_idx_file(directory: str, stem: str) -> str | None:
 
 
 def read_idx(path: str) -> np.ndarray:
-  """Reads an IDX file into an array of its stored shape and dtype."""
-  opener = gzip.open if path.endswith(".gz") else open
-  with opener(path, "rb") as f:
+  """Reads an IDX file (raw or gzipped) into an array of its stored shape and dtype."""
+  with open(path, "rb") as f:
     data = f.read()
+  if data[:2] == b"\x1f\x8b":  # gzip magic, whatever the file's name says
+    data = gzip.decompress(data)
   if len(data) < 4 or data[0] != 0 or data[1] != 0 or data[2] not in _DTYPES:
     raise DataFormatError(f"{path} is not an IDX file (bad magic number {data[:4]!r}).")
   ndim = data[3]

@@ -1,0 +1,48 @@
+"""Bad configs fail with a message naming the problem and the fix, before anything compiles."""
+
+import jax
+import pytest
+
+from ganjax.errors import ConfigError, DatasetNotFoundError
+from ganjax.train.loop import train_and_evaluate
+
+
+@pytest.fixture
+def no_compile(monkeypatch):
+  """Fails the test if anything is jitted: errors must come before compilation."""
+  def forbidden(*args, **kwargs):
+    raise AssertionError("jax.jit was called before the config error was raised")
+  monkeypatch.setattr(jax, "jit", forbidden)
+
+
+@pytest.mark.parametrize("field, value, message", [
+    ("g_optimizer.name", "adamm", r"Unknown optimizer 'adamm'. Valid optimizer names: adam, adamw, rmsprop, sgd"),
+    ("model.name", "dcganx", r"Unknown model 'dcganx'. Valid model names: .*dcgan.*mlp"),
+    ("loss", "nonsaturating", r"Unknown loss 'nonsaturating'. Valid loss names: .*non_saturating"),
+    ("dataset.name", "cifar", r"Unknown dataset 'cifar'. Valid dataset names: .*fashion_mnist"),
+    ("batch_size", 0, r"config.batch_size must be an integer >= 1, got 0"),
+    ("batch_size", -32, r"config.batch_size must be an integer >= 1, got -32"),
+    ("d_optimizer.learning_rate", 0.0, r"config.d_optimizer.learning_rate must be > 0"),
+])
+def test_bad_config_fails_before_compiling(digits_config, tmp_path, no_compile, field, value, message):
+  cfg = digits_config
+  parent, _, leaf = field.rpartition(".")
+  (cfg[parent] if parent else cfg)[leaf] = value
+  with pytest.raises(ConfigError, match=message):
+    train_and_evaluate(cfg, str(tmp_path))
+
+
+def test_missing_dataset_fails_before_compiling(digits_config, tmp_path, no_compile):
+  cfg = digits_config
+  cfg.dataset.name = "fashion_mnist"
+  cfg.dataset.source_dir = str(tmp_path / "no_such_dir")
+  cfg.dataset.data_dir = str(tmp_path / "tfds")
+  with pytest.raises(DatasetNotFoundError, match=r"apt-get install dataset-fashion-mnist"):
+    train_and_evaluate(cfg, str(tmp_path / "wd"))
+
+
+def test_unwritable_workdir(digits_config, tmp_path, no_compile):
+  blocker = tmp_path / "file"
+  blocker.write_text("not a directory")
+  with pytest.raises(ConfigError, match="not writable"):
+    train_and_evaluate(digits_config, str(blocker / "wd"))
