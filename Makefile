@@ -1,0 +1,42 @@
+# ganjax: two commands do everything on a fresh machine.
+#   make demo   installs what is missing, prepares data, trains the default config, writes samples
+#   make test   installs what is missing and runs the whole test suite (CI runs exactly this)
+
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+DEMO_CONFIG ?= experiments/configs/dcgan_fashion_mnist.py
+DEMO_DIR ?= runs/demo
+DEMO_STEPS ?= 2000
+FASHION_MNIST_DIR := /usr/share/datasets/fashion-mnist
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: install data demo test clean-demo
+
+$(VENV)/.installed: setup.cfg pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[test,notebooks,benchmarks]'
+	touch $@
+
+install: $(VENV)/.installed
+
+$(FASHION_MNIST_DIR):
+	$(SUDO) apt-get update -qq
+	$(SUDO) apt-get install -y -qq dataset-fashion-mnist
+
+data: install $(FASHION_MNIST_DIR)
+	$(PY) -m ganjax.data.prepare fashion_mnist digits
+
+demo: data
+	$(PY) experiments/train.py --config=$(DEMO_CONFIG) --workdir=$(DEMO_DIR) \
+	    --config.num_train_steps=$(DEMO_STEPS)
+	$(PY) experiments/sample.py --workdir=$(DEMO_DIR) --num=64 --out=$(DEMO_DIR)/samples.png
+	@echo "Samples: $(DEMO_DIR)/samples.png  metrics: $(DEMO_DIR)/metrics.jsonl" \
+	      "checkpoints: $(DEMO_DIR)/checkpoints  TensorBoard: tensorboard --logdir $(DEMO_DIR)"
+
+test: data
+	$(PY) -m pytest tests -q
+
+clean-demo:
+	rm -rf $(DEMO_DIR)
