@@ -2,65 +2,112 @@
 
 Layout: WORKDIR/checkpoints/<step>/{state, data}. `state` is the GANState pytree, `data` the grain
 iterator state (JSON), so a restored run continues with exactly the batches it would have seen.
+Orbax writes each step to a temporary directory and renames it when complete, so a process killed
+mid-save leaves the previous checkpoints as they were. A checkpoint that fails to restore
+(truncated, partly deleted) is moved to WORKDIR/damaged_checkpoints/ and the next older one is used.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
+import time
 from typing import Any
 
 import jax
 import orbax.checkpoint as ocp
+from absl import logging
+
+from ganjax import faults
+from ganjax.errors import CheckpointError
+from ganjax.train.guard import all_finite
+
+_all_finite = jax.jit(all_finite)
 
 
 class Checkpointer:
-  """Periodic saves, keep the last `max_to_keep`, resume from the newest."""
+  """Periodic saves, keep the last `max_to_keep`, resume from the newest good one."""
 
   def __init__(self, workdir: str, *, max_to_keep: int = 3, save_every: int = 1000):
-    self.directory = os.path.join(os.path.abspath(workdir), "checkpoints")
+    self.workdir = os.path.abspath(workdir)
+    self.directory = os.path.join(self.workdir, "checkpoints")
     self.save_every = save_every
-    self.manager = ocp.CheckpointManager(
+    self.max_to_keep = max_to_keep
+    self.manager = self._open()
+
+  def _open(self) -> ocp.CheckpointManager:
+    return ocp.CheckpointManager(
         self.directory,
-        options=ocp.CheckpointManagerOptions(max_to_keep=max_to_keep, create=True),
+        options=ocp.CheckpointManagerOptions(max_to_keep=self.max_to_keep, create=True,
+                                             cleanup_tmp_directories=True),
         item_names=("state", "data"))
 
   def latest_step(self) -> int | None:
     return self.manager.latest_step()
 
+  def all_steps(self) -> list[int]:
+    return sorted(self.manager.all_steps())
+
   def save(self, step: int, state: Any, data_state: dict | None, *, force: bool = False) -> bool:
-    """Saves when `step` is a multiple of save_every (or `force`); returns whether it saved."""
+    """Saves when `step` is a multiple of save_every (or `force`); returns whether it saved.
+
+    Refuses (CheckpointError) to write a state with NaN/Inf; a failed write (e.g. a full disk)
+    raises CheckpointError and leaves the earlier checkpoints intact.
+    """
     if not force and (self.save_every <= 0 or step % self.save_every):
       return False
     if step in self.manager.all_steps():
       return False
+    if not bool(jax.device_get(_all_finite(state))):
+      raise CheckpointError(f"refusing to save step {step}: the state holds NaN or Inf values. "
+                            f"Checkpoints on disk are unchanged: steps {self.all_steps()}.")
     args = {"state": ocp.args.StandardSave(state)}
     if data_state is not None:
       args["data"] = ocp.args.JsonSave(data_state)
-    return self.manager.save(step, args=ocp.args.Composite(**args), force=True)
+    try:
+      saved = self.manager.save(step, args=ocp.args.Composite(**args), force=True)
+      faults.maybe_kill("kill_in_save", step)
+      self.manager.wait_until_finished()  # surfaces write errors here, not at a later save
+    except OSError as e:
+      raise CheckpointError(
+          f"could not write the step-{step} checkpoint to {self.directory}: {e}. Earlier "
+          f"checkpoints are intact (steps {self._complete_steps()}); free space and rerun to "
+          f"resume from the newest.") from e
+    return saved
+
+  def _complete_steps(self) -> list[int]:
+    return sorted(int(n) for n in os.listdir(self.directory) if n.isdigit())
 
   def restore(self, abstract_state: Any, step: int | None = None, *, with_data: bool = True):
-    """Returns (state, data_state or None) of `step` (default: latest), or None if there is none.
+    """Returns (state, data_state or None) of `step`, or of the newest checkpoint that restores;
+    None when there is none. abstract_state: ShapeDtypeStructs (with shardings) of the state."""
+    steps = [step] if step is not None else sorted(self.manager.all_steps(), reverse=True)
+    for s in steps:
+      args = {"state": ocp.args.StandardRestore(abstract_state)}
+      if with_data and os.path.isdir(os.path.join(self.directory, str(s), "data")):
+        args["data"] = ocp.args.JsonRestore()
+      try:
+        restored = self.manager.restore(s, args=ocp.args.Composite(**args))
+      except Exception as e:  # orbax raises many types for damaged files; all mean "unusable"
+        if step is not None:
+          raise CheckpointError(f"checkpoint step {s} in {self.directory} cannot be restored: "
+                                f"{type(e).__name__}: {str(e)[:500]}") from e
+        self._quarantine(s, e)
+        continue
+      return restored["state"], (restored["data"] if "data" in args else None)
+    return None
 
-    abstract_state: a pytree of jax.ShapeDtypeStruct (with shardings) shaped like the state.
-    """
-    step = self.manager.latest_step() if step is None else step
-    if step is None:
-      return None
-    args = {"state": ocp.args.StandardRestore(abstract_state)}
-    if with_data and os.path.isdir(os.path.join(self.directory, str(step), "data")):
-      args["data"] = ocp.args.JsonRestore()
-    restored = self.manager.restore(step, args=ocp.args.Composite(**args))
-    return restored["state"], (restored["data"] if "data" in args else None)
-
-  def wait(self) -> None:
-    self.manager.wait_until_finished()
+  def _quarantine(self, step: int, error: Exception) -> None:
+    """Moves a damaged checkpoint aside (never deletes it) so that later saves can reuse its step."""
+    target = os.path.join(self.workdir, "damaged_checkpoints", f"{step}-{int(time.time())}")
+    logging.warning("Checkpoint step %d is damaged (%s: %s); moved to %s, trying the previous one.",
+                    step, type(error).__name__, str(error)[:300], target)
+    if jax.process_index() == 0:
+      os.makedirs(os.path.dirname(target), exist_ok=True)
+      shutil.move(os.path.join(self.directory, str(step)), target)
+    self.manager.close()
+    self.manager = self._open()
 
   def close(self) -> None:
     self.manager.wait_until_finished()
     self.manager.close()
-
-
-def abstract_like(tree: Any) -> Any:
-  """ShapeDtypeStructs (keeping shardings) of a concrete or abstract pytree."""
-  return jax.tree.map(
-      lambda x: jax.ShapeDtypeStruct(x.shape, x.dtype, sharding=getattr(x, "sharding", None)), tree)

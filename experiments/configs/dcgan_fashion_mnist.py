@@ -24,4 +24,8 @@ def get_config() -> ml_collections.ConfigDict:
   c.num_grid_samples = 64
   c.checkpoint_every = 500
   c.keep_checkpoints = 3
+  # A run stops after this many consecutive steps with NaN/Inf losses or gradients (each skipped).
+  c.max_bad_steps = 20
+  # Fault injection for tests: steps whose batch is replaced by NaN.
+  c.debug = ml_collections.ConfigDict(dict(nan_at_steps=(-1,)))
   return c

@@ -8,9 +8,11 @@ import functools
 from typing import Any, Callable
 
 import jax
+import jax.numpy as jnp
 import optax
 
 from ganjax import parallel
+from ganjax.errors import ConfigError
 from ganjax.data.sources import DatasetSpec, dataset_spec
 from ganjax.losses import LOSSES
 from ganjax.models import GANModels, build_models
@@ -63,7 +65,8 @@ class Experiment:
     """jit(train_step) with the state donated; batch sharded over `data`, state replicated."""
     step = make_train_step(self.objective, self.g_tx, self.d_tx,
                            d_steps=self.config.get("d_steps", 1),
-                           ema_decay=self.config.get("ema_decay", 0.999))
+                           ema_decay=self.config.get("ema_decay", 0.999),
+                           max_bad_steps=self.config.get("max_bad_steps", 20))
     return jax.jit(step, donate_argnums=0,
                    out_shardings=(self.state_sharding, parallel.replicated(self.mesh)))
 
@@ -88,10 +91,21 @@ def build_experiment(config, workdir: str | None = None) -> Experiment:
   parallel.check_batch_divisible(config.batch_size, mesh)
   spec = dataset_spec(config.dataset.name)
   models = build_models(config.model, spec.shape, config.get("dtype", "float32"))
+  check_generator_shape(models, spec.shape)
   objective = OBJECTIVES.get(config.objective)(models, LOSSES.get(config.loss), config)
   return Experiment(config=config, spec=spec, models=models,
                     g_tx=build_optimizer(config.g_optimizer), d_tx=build_optimizer(config.d_optimizer),
                     objective=objective, mesh=mesh)
+
+
+def check_generator_shape(models: GANModels, data_shape) -> None:
+  """ConfigError unless G's output per example has the dataset's shape (traced, not compiled)."""
+  z = jax.ShapeDtypeStruct((2, models.latent_dim), jnp.float32)
+  out, _ = jax.eval_shape(lambda z: models.generator.init_with_output(
+      jax.random.PRNGKey(0), z, train=False), z)
+  if tuple(out.shape[1:]) != tuple(data_shape):
+    raise ConfigError(f"the generator makes samples of shape {tuple(out.shape[1:])} but the dataset "
+                      f"has {tuple(data_shape)}; fix config.model (or config.dataset) so they match.")
 
 
 def fixed_noise_key(config) -> jax.Array:

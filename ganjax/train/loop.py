@@ -6,15 +6,24 @@ import os
 import time
 
 import jax
+import numpy as np
 from absl import logging
 
+from ganjax import faults
 from ganjax.checkpoint import Checkpointer
 from ganjax.data.pipeline import global_batch, make_train_dataset
 from ganjax.data.sources import data_source
+from ganjax.errors import GanjaxError
 from ganjax.images import image_grid, save_png, to_uint8
 from ganjax.reporting import MetricWriter, progress_bar
+from ganjax.train import guard
 from ganjax.train.experiment import build_experiment, fixed_noise_key
 from ganjax.train.state import GANState
+from ganjax.workdir_lock import WorkdirLock
+
+
+class NonFiniteError(GanjaxError, FloatingPointError):
+  """Too many consecutive steps had NaN/Inf losses or gradients."""
 
 
 def write_sample_grid(exp, state: GANState, workdir: str, step: int) -> str | None:
@@ -28,9 +37,33 @@ def write_sample_grid(exp, state: GANState, workdir: str, step: int) -> str | No
   return path
 
 
+def _poison(local_batch: dict) -> dict:
+  """config.debug.nan_at_steps: replaces the images by NaN, to exercise the non-finite guard."""
+  return {**local_batch, "image": np.full_like(local_batch["image"], np.nan)}
+
+
+def _check_tripped(state: GANState, ckpt: Checkpointer, max_bad: int) -> None:
+  tripped = int(jax.device_get(state.extras[guard.KEY]["tripped_at"]))
+  if tripped >= 0:
+    raise NonFiniteError(
+        f"training stopped: {max_bad} consecutive steps up to step {tripped} had NaN/Inf losses or "
+        f"gradients (their updates were skipped). Last good checkpoint: step {ckpt.latest_step()} "
+        f"in {ckpt.directory}. Lower the learning rate, add a regularizer or check the data; "
+        f"rerunning resumes from that checkpoint.")
+
+
 def train_and_evaluate(config, workdir: str) -> GANState:
-  """Trains `config` in `workdir`, resuming from its newest checkpoint; returns the final state."""
+  """Trains `config` in `workdir`, resuming from its newest good checkpoint; returns the final state."""
   exp = build_experiment(config, workdir)  # validates before any data or compilation
+  lock = WorkdirLock(workdir).acquire() if jax.process_index() == 0 else None
+  try:
+    return _train(exp, config, workdir)
+  finally:
+    if lock is not None:
+      lock.release()
+
+
+def _train(exp, config, workdir: str) -> GANState:
   source = data_source(config.dataset, "train")
   dataset = make_train_dataset(source, global_batch_size=config.batch_size, seed=config.seed,
                                shape=exp.data_shape, process_index=jax.process_index(),
@@ -51,26 +84,36 @@ def train_and_evaluate(config, workdir: str) -> GANState:
 
   start, total = int(state.step), config.num_train_steps
   log_every, sample_every = config.get("log_every", 50), config.get("sample_every", 500)
+  poison_steps = set(config.get("debug", {}).get("nan_at_steps", ()))
+  max_bad = config.get("max_bad_steps", 20)
   last_time, last_step = time.perf_counter(), start
-  with progress_bar(start, total) as bar:
-    for step in range(start, total):
-      batch = global_batch(next(data_iter), exp.batch_sharding)
-      state, metrics = exp.train_step(state, batch)
-      done = step + 1
-      if done % log_every == 0 or done == total:
-        metrics = jax.device_get(metrics)
-        now = time.perf_counter()
-        metrics["steps_per_sec"] = (done - last_step) / max(now - last_time, 1e-9)
-        last_time, last_step = now, done
-        writer.write_scalars(done, metrics)
-        bar.set_postfix(d_loss=f"{metrics['d_loss']:.3f}", g_loss=f"{metrics['g_loss']:.3f}",
-                        refresh=False)
-      if sample_every and (done % sample_every == 0 or done == total):
-        write_sample_grid(exp, state, workdir, done)
-      ckpt.save(done, state, data_iter.get_state(), force=done == total)
-      bar.update(1)
-  if total <= start:
-    logging.info("Nothing to train: checkpoint is at step %d >= num_train_steps=%d", start, total)
-  ckpt.close()
-  writer.close()
+  try:
+    with progress_bar(start, total) as bar:
+      for step in range(start, total):
+        local = next(data_iter)
+        if step in poison_steps:
+          local = _poison(local)
+        state, metrics = exp.train_step(state, global_batch(local, exp.batch_sharding))
+        done = step + 1
+        if done % log_every == 0 or done == total:
+          metrics = jax.device_get(metrics)
+          now = time.perf_counter()
+          metrics["steps_per_sec"] = (done - last_step) / max(now - last_time, 1e-9)
+          last_time, last_step = now, done
+          writer.write_scalars(done, metrics)
+          bar.set_postfix(d_loss=f"{metrics['d_loss']:.3f}", g_loss=f"{metrics['g_loss']:.3f}",
+                          refresh=False)
+          _check_tripped(state, ckpt, max_bad)
+        if sample_every and (done % sample_every == 0 or done == total):
+          write_sample_grid(exp, state, workdir, done)
+        if ckpt.save_every and done % ckpt.save_every == 0 or done == total:
+          _check_tripped(state, ckpt, max_bad)
+          ckpt.save(done, state, data_iter.get_state(), force=done == total)
+        faults.maybe_kill("kill_after_step", done)
+        bar.update(1)
+    if total <= start:
+      logging.info("Nothing to train: checkpoint is at step %d >= num_train_steps=%d", start, total)
+  finally:
+    ckpt.close()
+    writer.close()
   return state

@@ -9,6 +9,8 @@ import jax
 import jax.numpy as jnp
 import optax
 
+from ganjax.train import guard
+
 PyTree = Any
 
 
@@ -60,4 +62,5 @@ def create_state(models, g_tx, d_tx, key: jax.Array, data_shape) -> GANState:
   g = init_side(models.generator, g_tx, kg, z)
   d = init_side(models.discriminator, d_tx, kd, x)
   return GANState(step=jnp.zeros((), jnp.int32), key=key, g=g, d=d,
-                  ema_params=jax.tree.map(jnp.copy, g.params))
+                  ema_params=jax.tree.map(jnp.copy, g.params),
+                  extras={guard.KEY: guard.init_counters()})

@@ -8,6 +8,7 @@ import jax
 import jax.numpy as jnp
 import optax
 
+from ganjax.train import guard
 from ganjax.train.state import GANState, Side
 
 Metrics = dict[str, jax.Array]
@@ -37,15 +38,19 @@ def ema_decay_at(step: jax.Array, decay: float) -> jax.Array:
 
 def make_train_step(objective: Any, g_tx: optax.GradientTransformation,
                     d_tx: optax.GradientTransformation, *, d_steps: int = 1,
-                    ema_decay: float = 0.999) -> Callable[[GANState, Any], tuple[GANState, Metrics]]:
+                    ema_decay: float = 0.999,
+                    max_bad_steps: int = 20) -> Callable[[GANState, Any], tuple[GANState, Metrics]]:
   """Returns `train_step(state, batch) -> (state, metrics)`; pure, to be jitted with donation.
 
   The critic runs `d_steps` updates inside one `lax.fori_loop` (one compiled call, no Python loop
   of dispatches), all on the same real batch with fresh latents; then the generator updates once
-  against the updated critic. Metrics are float32 scalars.
+  against the updated critic. Metrics are float32 scalars. A step with a non-finite loss or
+  gradient applies no update (see ganjax.train.guard).
   """
 
   def train_step(state: GANState, batch) -> tuple[GANState, Metrics]:
+    old = state
+
     def d_update(state: GANState, key: jax.Array):
       d, metrics = _update(state.d, d_tx, objective.d_loss, state, batch, key, "d")
       return state.replace(d=d), metrics
@@ -63,6 +68,6 @@ def make_train_step(objective: Any, g_tx: optax.GradientTransformation,
     ema = jax.tree.map(lambda e, p: decay * e + (1.0 - decay) * p, state.ema_params, g.params)
     state = state.replace(step=state.step + 1, g=g, ema_params=ema)
     metrics = {k: jnp.asarray(v, jnp.float32) for k, v in {**d_metrics, **g_metrics}.items()}
-    return state, metrics
+    return guard.guarded(old, state, metrics, max_bad_steps)
 
   return train_step
