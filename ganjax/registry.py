@@ -39,7 +39,7 @@ class Registry(Generic[T]):
   def get(self, name: str) -> T:
     try:
       return self._items[name]
-    except KeyError:
+    except (KeyError, TypeError):  # TypeError: an unhashable value such as a list
       raise ConfigError(
           f"Unknown {self.kind} {name!r}. Valid {self.kind} names: {', '.join(sorted(self._items))}."
       ) from None

@@ -13,6 +13,8 @@ from ganjax.errors import DataFormatError
 
 def to_model_input(example: dict, shape: Sequence[int]) -> dict:
   """{"image": uint8 [H, W, C], "label": int} -> {"image": float32 [H, W, C] in [-1, 1], "label": int32}."""
+  if "image" not in example:
+    raise DataFormatError(f"example lacks field 'image' (has {sorted(example)}); check the dataset builder.")
   image = np.asarray(example["image"])
   if image.dtype != np.uint8 or image.shape != tuple(shape):
     raise DataFormatError(f"field 'image': expected uint8 {tuple(shape)}, got {image.dtype} "

@@ -44,7 +44,8 @@ def validate_config(config, workdir: str | None = None) -> None:
     lr = config[side].get("learning_rate")
     if not isinstance(lr, (int, float)) or not lr > 0:
       raise ConfigError(f"config.{side}.learning_rate must be > 0, got {lr!r}.")
-  if not 0.0 <= config.get("ema_decay", 0.999) < 1.0:
+  decay = config.get("ema_decay", 0.999)
+  if isinstance(decay, bool) or not isinstance(decay, (int, float)) or not 0.0 <= decay < 1.0:
     raise ConfigError(f"config.ema_decay must be in [0, 1), got {config.ema_decay!r}.")
   if workdir is not None:
     _check_writable(workdir)
