@@ -7,7 +7,8 @@ def get_config() -> ml_collections.ConfigDict:
   c = ml_collections.ConfigDict()
   c.seed = 0
   c.dataset = ml_collections.ConfigDict(dict(name="fashion_mnist", source_dir=None, data_dir=None))
-  c.model = ml_collections.ConfigDict(dict(name="dcgan", latent_dim=32, dropout_rate=0.4))
+  c.model = ml_collections.ConfigDict(dict(name="dcgan", latent_dim=32, dropout_rate=0.4,
+                                           upsample="subpixel"))
   c.objective = "unconditional"
   c.loss = "non_saturating"
   # RMSprop with Keras' defaults, as the seed compiles both models.

@@ -35,10 +35,12 @@ MODELS: Registry = Registry("model")
 @MODELS.register("dcgan")
 def _dcgan(cfg: Any, data_shape: Sequence[int], dtype) -> GANModels:
   h, w, _ = data_shape
+  if cfg.get("upsample", "subpixel") not in ("subpixel", "conv_transpose"):
+    raise ConfigError(f"model.upsample must be 'subpixel' or 'conv_transpose', got {cfg.upsample!r}.")
   if h % 4 or w % 4:
     raise ConfigError(f"model 'dcgan' needs image height and width divisible by 4, got {tuple(data_shape)}.")
   g = DCGANGenerator(tuple(data_shape), cfg.get("g_base_features", 128),
-                     cfg.get("g_mid_features", 64), dtype=dtype)
+                     cfg.get("g_mid_features", 64), cfg.get("upsample", "subpixel"), dtype=dtype)
   d = DCGANDiscriminator(tuple(cfg.get("d_features", (64, 128))), cfg.get("dropout_rate", 0.4),
                          dtype=dtype)
   return GANModels(g, d, cfg.latent_dim)

@@ -16,6 +16,8 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
+from ganjax.models.upsample import SubpixelConvTranspose
+
 _INIT = nn.initializers.xavier_uniform()
 
 
@@ -23,6 +25,9 @@ class DCGANGenerator(nn.Module):
   image_shape: Sequence[int]  # (H, W, C), H and W divisible by 4
   base_features: int = 128
   mid_features: int = 64
+  # "subpixel": the transposed convolutions as conv + depth-to-space (same parameters and outputs,
+  # faster on XLA:CPU; ganjax/models/upsample.py); "conv_transpose": flax's nn.ConvTranspose.
+  upsample: str = "subpixel"
   dtype: jnp.dtype = jnp.float32
 
   @nn.compact
@@ -34,12 +39,18 @@ class DCGANGenerator(nn.Module):
     x = nn.Dense(h // 4 * w // 4 * self.base_features, kernel_init=_INIT, dtype=self.dtype)(z)
     x = x.reshape(z.shape[0], h // 4, w // 4, self.base_features)
     x = norm()(x)
-    x = nn.ConvTranspose(self.mid_features, (5, 5), (2, 2), padding="SAME", kernel_init=_INIT,
-                         dtype=self.dtype)(x)
-    x = nn.selu(x)
+    x = nn.selu(self._up(self.mid_features, "up_0")(x))
     x = norm()(x)
-    x = nn.ConvTranspose(c, (5, 5), (2, 2), padding="SAME", kernel_init=_INIT, dtype=self.dtype)(x)
+    x = self._up(c, "up_1")(x)
     return jnp.tanh(x).astype(jnp.float32)
+
+  def _up(self, features: int, name: str) -> nn.Module:
+    """A k5 s2 "SAME" transposed convolution; both variants share parameter names and shapes."""
+    if self.upsample == "subpixel":
+      return SubpixelConvTranspose(features, (5, 5), (2, 2), kernel_init=_INIT, dtype=self.dtype,
+                                   name=name)
+    return nn.ConvTranspose(features, (5, 5), (2, 2), padding="SAME", kernel_init=_INIT,
+                            dtype=self.dtype, name=name)
 
 
 class DCGANDiscriminator(nn.Module):

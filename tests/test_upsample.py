@@ -1,0 +1,41 @@
+"""The sub-pixel transposed convolution equals flax's ConvTranspose in outputs and gradients."""
+
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from ganjax.models.upsample import SubpixelConvTranspose
+
+
+@pytest.mark.parametrize("kernel, stride, size", [(5, 2, 7), (5, 2, 14), (4, 2, 8), (3, 2, 5),
+                                                  (3, 1, 6), (5, 1, 4), (2, 2, 3)])
+def test_matches_conv_transpose_values_and_gradients(kernel, stride, size):
+  x = jax.random.normal(jax.random.PRNGKey(0), (2, size, size, 3))
+  ref = nn.ConvTranspose(4, (kernel, kernel), (stride, stride), padding="SAME")
+  ours = SubpixelConvTranspose(4, (kernel, kernel), (stride, stride))
+  params = ref.init(jax.random.PRNGKey(1), x)
+  params = jax.tree.map(lambda p: p + 0.1 * jax.random.normal(jax.random.PRNGKey(2), p.shape), params)
+  assert jax.tree.map(jnp.shape, ours.init(jax.random.PRNGKey(1), x)) == jax.tree.map(jnp.shape, params)
+
+  y_ref, y = ref.apply(params, x), ours.apply(params, x)
+  assert y.shape == y_ref.shape == (2, size * stride, size * stride, 4)
+  np.testing.assert_allclose(y, y_ref, rtol=1e-5, atol=1e-5)
+
+  w = jax.random.normal(jax.random.PRNGKey(3), y.shape)  # a generic linear read-out
+  loss = lambda m: lambda p, x: jnp.sum(m.apply(p, x) * w)
+  (gp_ref, gx_ref), (gp, gx) = (jax.grad(loss(m), argnums=(0, 1))(params, x) for m in (ref, ours))
+  np.testing.assert_allclose(gx, gx_ref, rtol=1e-4, atol=1e-4)
+  jax.tree.map(lambda a, b: np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-4), gp, gp_ref)
+
+
+def test_dcgan_generator_variants_are_interchangeable():
+  from ganjax.models.dcgan import DCGANGenerator
+  z = jax.random.normal(jax.random.PRNGKey(0), (3, 32))
+  sub, ref = (DCGANGenerator((28, 28, 1), upsample=u) for u in ("subpixel", "conv_transpose"))
+  variables = ref.init(jax.random.PRNGKey(1), z, train=False)
+  assert jax.tree.map(jnp.shape, sub.init(jax.random.PRNGKey(1), z, train=False)) == \
+      jax.tree.map(jnp.shape, variables)
+  np.testing.assert_allclose(sub.apply(variables, z, train=False),
+                             ref.apply(variables, z, train=False), atol=1e-5)
