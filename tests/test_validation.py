@@ -46,3 +46,15 @@ def test_unwritable_workdir(digits_config, tmp_path, no_compile):
   blocker.write_text("not a directory")
   with pytest.raises(ConfigError, match="not writable"):
     train_and_evaluate(digits_config, str(blocker / "wd"))
+
+
+def test_batch_not_divisible_by_device_count_fails_before_compiling():
+  from conftest import run_script
+  code = ("from experiments.configs import dcgan_digits\n"
+          "from ganjax.train.experiment import build_experiment\n"
+          "c = dcgan_digits.get_config(); c.batch_size = 12\n"
+          "build_experiment(c)\n")
+  r = run_script(["-c", code], env={"XLA_FLAGS": "--xla_force_host_platform_device_count=8",
+                                    "JAX_PLATFORMS": "cpu"})
+  assert r.returncode != 0
+  assert "batch_size=12 must be divisible by the device count (8)" in r.stderr

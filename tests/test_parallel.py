@@ -1,0 +1,57 @@
+"""The same compiled step on 1 and 8 (fake CPU) devices gives the same numbers."""
+
+import json
+
+import pytest
+
+from conftest import run_script
+
+EIGHT_DEVICES = {"XLA_FLAGS": "--xla_force_host_platform_device_count=8", "JAX_PLATFORMS": "cpu"}
+
+_COMPARE = """
+import json, tempfile, jax, numpy as np
+from experiments.configs import dcgan_digits
+from ganjax.train.loop import train_and_evaluate
+states = {}
+for n in (1, 8):
+  c = dcgan_digits.get_config()
+  c.batch_size, c.num_train_steps, c.sample_every, c.checkpoint_every, c.num_devices = 16, 5, 0, 5, n
+  c.dtype = DTYPE
+  states[n] = jax.device_get(train_and_evaluate(c, tempfile.mkdtemp()))
+diff = jax.tree.map(lambda a, b: float(np.max(np.abs(np.asarray(a, np.float64) - np.asarray(b, np.float64)), initial=0.0)), states[1], states[8])
+print(json.dumps({"max_diff": max(jax.tree.leaves(diff)), "devices": jax.device_count(),
+                  "finite": bool(all(np.all(np.isfinite(x)) for x in jax.tree.leaves(states[8])))}))
+"""
+
+
+def _run(code):
+  r = run_script(["-c", code], env=EIGHT_DEVICES)
+  assert r.returncode == 0, r.stderr[-3000:]
+  return json.loads(r.stdout.strip().splitlines()[-1])
+
+
+@pytest.mark.slow
+def test_one_vs_eight_devices_same_parameters():
+  out = _run(_COMPARE.replace("DTYPE", '"float32"'))
+  assert out["devices"] == 8
+  assert out["max_diff"] < 1e-5, out
+
+
+def test_jit_step_all_reduces_gradients_and_never_gathers_the_batch():
+  code = """
+import jax, jax.numpy as jnp
+from experiments.configs import dcgan_digits
+from ganjax.train.experiment import build_experiment
+c = dcgan_digits.get_config(); c.batch_size = 16
+exp = build_experiment(c)
+state = exp.abstract_state()
+batch = {"image": jax.ShapeDtypeStruct((16, 16, 16, 1), jnp.float32, sharding=exp.batch_sharding),
+         "label": jax.ShapeDtypeStruct((16,), jnp.int32, sharding=exp.batch_sharding)}
+hlo = exp.train_step.lower(state, batch).compile().as_text()
+print(hlo.count("all-reduce("), hlo.count("all-gather("))
+"""
+  r = run_script(["-c", code], env=EIGHT_DEVICES)
+  assert r.returncode == 0, r.stderr[-3000:]
+  all_reduces, all_gathers = map(int, r.stdout.split()[-2:])
+  assert all_reduces > 0, "gradients of the sharded batch must be all-reduced"
+  assert all_gathers == 0, "the batch must stay sharded: no all-gather"
