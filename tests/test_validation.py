@@ -58,3 +58,18 @@ def test_batch_not_divisible_by_device_count_fails_before_compiling():
                                     "JAX_PLATFORMS": "cpu"})
   assert r.returncode != 0
   assert "batch_size=12 must be divisible by the device count (8)" in r.stderr
+
+
+def test_unknown_loss_option_is_named(digits_config, tmp_path, no_compile):
+  digits_config.loss = "hinge"
+  digits_config.loss_kwargs = {"label_smoothing": 0.1}
+  with pytest.raises(ConfigError, match=r"unknown option\(s\) \['label_smoothing'\]; hinge takes no options"):
+    train_and_evaluate(digits_config, str(tmp_path))
+
+
+@pytest.mark.parametrize("loss", ["hinge", "relativistic_average"])
+def test_every_loss_trains_from_config(digits_config, tmp_path, loss):
+  digits_config.loss = loss
+  digits_config.num_train_steps = 2
+  state = train_and_evaluate(digits_config, str(tmp_path))
+  assert int(state.step) == 2 and int(state.extras["nonfinite"]["total"]) == 0

@@ -10,7 +10,8 @@ def get_config() -> ml_collections.ConfigDict:
   c.model = ml_collections.ConfigDict(dict(name="dcgan", latent_dim=32, dropout_rate=0.4,
                                            upsample="subpixel"))
   c.objective = "unconditional"
-  c.loss = "non_saturating"
+  c.loss = "non_saturating"  # any ganjax.losses.LOSSES name
+  c.loss_kwargs = ml_collections.ConfigDict()  # e.g. {"label_smoothing": 0.1} for non_saturating
   # RMSprop with Keras' defaults, as the seed compiles both models.
   c.g_optimizer = ml_collections.ConfigDict(dict(name="rmsprop", learning_rate=1e-3))
   c.d_optimizer = ml_collections.ConfigDict(dict(name="rmsprop", learning_rate=1e-3))

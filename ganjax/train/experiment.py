@@ -14,7 +14,7 @@ import optax
 from ganjax import parallel
 from ganjax.errors import ConfigError
 from ganjax.data.sources import DatasetSpec, dataset_spec
-from ganjax.losses import LOSSES
+from ganjax.losses import get_loss
 from ganjax.models import GANModels, build_models
 from ganjax.objectives import OBJECTIVES, sample_latent
 from ganjax.optimizers import build_optimizer
@@ -92,7 +92,8 @@ def build_experiment(config, workdir: str | None = None) -> Experiment:
   spec = dataset_spec(config.dataset.name)
   models = build_models(config.model, spec.shape, config.get("dtype", "float32"))
   check_generator_shape(models, spec.shape)
-  objective = OBJECTIVES.get(config.objective)(models, LOSSES.get(config.loss), config)
+  loss = get_loss(config.loss, **dict(config.get("loss_kwargs", {})))
+  objective = OBJECTIVES.get(config.objective)(models, loss, config)
   return Experiment(config=config, spec=spec, models=models,
                     g_tx=build_optimizer(config.g_optimizer), d_tx=build_optimizer(config.d_optimizer),
                     objective=objective, mesh=mesh)

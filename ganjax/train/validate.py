@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import os
 
 from ganjax.data.sources import DATASETS
@@ -37,7 +38,7 @@ def validate_config(config, workdir: str | None = None) -> None:
       _positive_int(config, field, minimum=0)
   DATASETS.get(config.dataset.name)
   MODELS.get(config.model.name)
-  LOSSES.get(config.loss)
+  _check_kwargs(LOSSES.get(config.loss), dict(config.get("loss_kwargs", {})), "loss_kwargs")
   OBJECTIVES.get(config.objective)
   for side in ("g_optimizer", "d_optimizer"):
     OPTIMIZERS.get(config[side].name)
@@ -49,6 +50,15 @@ def validate_config(config, workdir: str | None = None) -> None:
     raise ConfigError(f"config.ema_decay must be in [0, 1), got {config.ema_decay!r}.")
   if workdir is not None:
     _check_writable(workdir)
+
+
+def _check_kwargs(fn, kwargs: dict, field: str) -> None:
+  params = inspect.signature(fn).parameters
+  allowed = [n for n, p in params.items() if p.default is not inspect.Parameter.empty]
+  unknown = sorted(set(kwargs) - set(allowed))
+  if unknown:
+    raise ConfigError(f"config.{field} has unknown option(s) {unknown}; {fn.__name__} takes "
+                      f"{allowed or 'no options'}.")
 
 
 def _check_writable(workdir: str) -> None:
