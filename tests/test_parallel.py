@@ -37,6 +37,45 @@ def test_one_vs_eight_devices_same_parameters():
   assert out["max_diff"] < 1e-5, out
 
 
+_MODES = """
+import json, tempfile, jax, numpy as np
+from experiments.configs import dcgan_digits
+from ganjax.train.experiment import build_experiment
+from ganjax.train.loop import train_and_evaluate
+runs, shardings = {}, {}
+for name, n, mode, fsdp in [("jit1", 1, "jit", False), ("pmap8", 8, "pmap", False),
+                            ("fsdp8", 8, "jit", True)]:
+  c = dcgan_digits.get_config()
+  c.batch_size, c.num_train_steps, c.sample_every, c.checkpoint_every = 16, 4, 0, 4
+  c.num_devices, c.parallelism, c.fsdp = n, mode, fsdp
+  # Dropout masks are drawn per device in pmap mode (not bit-equal to jit's global masks), so the
+  # bitwise comparison turns dropout off; BatchNorm in G is what the modes must agree on.
+  c.model.dropout_rate = 0.0
+  state = train_and_evaluate(c, tempfile.mkdtemp())
+  if fsdp:
+    shardings = {"g_dense_kernel": str(state.g.params["Dense_0"]["kernel"].sharding.spec),
+                 "g_opt": sorted({str(x.sharding.spec) for x in jax.tree.leaves(state.g.opt_state)
+                                  if x.size >= 1024}),
+                 "bn_scale": str(state.g.params["BatchNorm_0"]["scale"].sharding.spec)}
+  runs[name] = jax.device_get(state)
+diff = lambda a, b: max(jax.tree.leaves(jax.tree.map(lambda x, y: float(np.max(np.abs(
+    np.asarray(x, np.float64) - np.asarray(y, np.float64)), initial=0.0)), a, b)))
+print(json.dumps({"pmap8": diff(runs["jit1"], runs["pmap8"]), "fsdp8": diff(runs["jit1"], runs["fsdp8"]),
+                  "shardings": shardings}))
+"""
+
+
+@pytest.mark.slow
+def test_pmap_mode_and_fsdp_match_single_device_jit():
+  out = _run(_MODES)
+  assert out["pmap8"] < 1e-5, out  # shard_map + pmean + cross-replica BatchNorm
+  assert out["fsdp8"] < 1e-5, out
+  sh = out["shardings"]
+  assert sh["g_dense_kernel"] == "P(None, 'data')", sh  # [32, 512]: split the 512 axis
+  assert sh["g_opt"] and all("'data'" in s for s in sh["g_opt"]), sh  # large optimizer leaves split
+  assert sh["bn_scale"] == "P()", sh  # small leaves stay replicated
+
+
 def test_jit_step_all_reduces_gradients_and_never_gathers_the_batch():
   code = """
 import jax, jax.numpy as jnp

@@ -21,6 +21,9 @@ def get_config() -> ml_collections.ConfigDict:
   c.ema_decay = 0.999
   c.dtype = "float32"
   c.num_devices = 0  # 0 = all visible devices
+  c.parallelism = "jit"  # "jit": sharded jax.jit; "pmap": per-device step under jax.shard_map
+  c.fsdp = False  # jit mode: shard parameters and optimizer state over the `data` axis too
+  c.model_parallel = 1  # size of the mesh's `model` axis
   c.log_every = 50
   c.sample_every = 500
   c.num_grid_samples = 64

@@ -33,21 +33,22 @@ MODELS: Registry = Registry("model")
 
 
 @MODELS.register("dcgan")
-def _dcgan(cfg: Any, data_shape: Sequence[int], dtype) -> GANModels:
+def _dcgan(cfg: Any, data_shape: Sequence[int], dtype, axis_name=None) -> GANModels:
   h, w, _ = data_shape
   if cfg.get("upsample", "subpixel") not in ("subpixel", "conv_transpose"):
     raise ConfigError(f"model.upsample must be 'subpixel' or 'conv_transpose', got {cfg.upsample!r}.")
   if h % 4 or w % 4:
     raise ConfigError(f"model 'dcgan' needs image height and width divisible by 4, got {tuple(data_shape)}.")
   g = DCGANGenerator(tuple(data_shape), cfg.get("g_base_features", 128),
-                     cfg.get("g_mid_features", 64), cfg.get("upsample", "subpixel"), dtype=dtype)
+                     cfg.get("g_mid_features", 64), cfg.get("upsample", "subpixel"), axis_name, dtype=dtype)
   d = DCGANDiscriminator(tuple(cfg.get("d_features", (64, 128))), cfg.get("dropout_rate", 0.4),
                          dtype=dtype)
   return GANModels(g, d, cfg.latent_dim)
 
 
 @MODELS.register("mlp")
-def _mlp(cfg: Any, data_shape: Sequence[int], dtype) -> GANModels:
+def _mlp(cfg: Any, data_shape: Sequence[int], dtype, axis_name=None) -> GANModels:
+  del axis_name  # no cross-example layers
   g = MLPGenerator(tuple(data_shape), tuple(cfg.get("g_hidden", (100, 150))),
                    cfg.get("activation", "selu"), cfg.get("output_activation", "tanh"), dtype=dtype)
   d = MLPDiscriminator(tuple(cfg.get("d_hidden", (150, 100))), cfg.get("activation", "selu"),
@@ -55,6 +56,10 @@ def _mlp(cfg: Any, data_shape: Sequence[int], dtype) -> GANModels:
   return GANModels(g, d, cfg.latent_dim)
 
 
-def build_models(model_cfg: Any, data_shape: Sequence[int], dtype: str = "float32") -> GANModels:
-  """Looks up `model_cfg.name` and builds its modules for per-example `data_shape`."""
-  return MODELS.get(model_cfg.name)(model_cfg, tuple(data_shape), jnp.dtype(dtype))
+def build_models(model_cfg: Any, data_shape: Sequence[int], dtype: str = "float32",
+                 axis_name: str | None = None) -> GANModels:
+  """Looks up `model_cfg.name` and builds its modules for per-example `data_shape`.
+
+  axis_name: the shard_map axis for cross-replica statistics (BatchNorm) in pmap mode, else None.
+  """
+  return MODELS.get(model_cfg.name)(model_cfg, tuple(data_shape), jnp.dtype(dtype), axis_name)

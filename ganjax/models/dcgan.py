@@ -28,6 +28,7 @@ class DCGANGenerator(nn.Module):
   # "subpixel": the transposed convolutions as conv + depth-to-space (same parameters and outputs,
   # faster on XLA:CPU; ganjax/models/upsample.py); "conv_transpose": flax's nn.ConvTranspose.
   upsample: str = "subpixel"
+  axis_name: str | None = None  # set under shard_map: BatchNorm statistics over the global batch
   dtype: jnp.dtype = jnp.float32
 
   @nn.compact
@@ -35,7 +36,7 @@ class DCGANGenerator(nn.Module):
     """z: [B, latent] -> images [B, H, W, C] float in [-1, 1]."""
     h, w, c = self.image_shape
     norm = lambda: nn.BatchNorm(use_running_average=not train, momentum=0.99, epsilon=1e-3,
-                                dtype=self.dtype)
+                                axis_name=self.axis_name if train else None, dtype=self.dtype)
     x = nn.Dense(h // 4 * w // 4 * self.base_features, kernel_init=_INIT, dtype=self.dtype)(z)
     x = x.reshape(z.shape[0], h // 4, w // 4, self.base_features)
     x = norm()(x)

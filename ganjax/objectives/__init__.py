@@ -16,5 +16,5 @@ from ganjax.registry import Registry
 OBJECTIVES: Registry = Registry("objective")
 OBJECTIVES.register(
     "unconditional",
-    lambda models, loss, config: UnconditionalObjective(models.generator, models.discriminator,
-                                                         models.latent_dim, loss))
+    lambda models, loss, config, axis_name=None: UnconditionalObjective(
+        models.generator, models.discriminator, models.latent_dim, loss, axis_name))

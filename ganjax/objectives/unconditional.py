@@ -11,9 +11,18 @@ import jax.numpy as jnp
 from ganjax.train.state import GANState, Side
 
 
-def sample_latent(key: jax.Array, batch_size: int, latent_dim: int) -> jax.Array:
-  """Standard normal latent codes z: [batch_size, latent_dim] float32."""
-  return jax.random.normal(key, (batch_size, latent_dim), jnp.float32)
+def sample_latent(key: jax.Array, batch_size: int, latent_dim: int,
+                  axis_name: str | None = None) -> jax.Array:
+  """Standard normal latent codes z: [batch_size, latent_dim] float32.
+
+  Under shard_map (`axis_name` set, `batch_size` the per-device size) every device draws the
+  global batch's codes and keeps its own rows, so the codes do not depend on the device count.
+  """
+  if axis_name is None:
+    return jax.random.normal(key, (batch_size, latent_dim), jnp.float32)
+  n, i = jax.lax.psum(1, axis_name), jax.lax.axis_index(axis_name)
+  z = jax.random.normal(key, (batch_size * n, latent_dim), jnp.float32)
+  return jax.lax.dynamic_slice_in_dim(z, i * batch_size, batch_size)
 
 
 def apply_module(module, side: Side, params, *args, train: bool, key=None):
@@ -34,18 +43,23 @@ def apply_module(module, side: Side, params, *args, train: bool, key=None):
 class UnconditionalObjective:
   """generator: z -> samples; discriminator: samples -> logits [B]; loss: a ganjax.losses entry.
 
-  Keys: d_loss and g_loss split their key into (latent key, dropout key).
+  Keys: d_loss and g_loss split their key into (latent key, dropout key). Under shard_map
+  (`axis_name` set) dropout keys are folded with the device index: masks are independent per
+  device, as in data-parallel PyTorch, but not bit-equal to jit mode's global masks.
   """
   generator: object
   discriminator: object
   latent_dim: int
   loss: Callable
+  axis_name: str | None = None
 
   def _fake(self, g_params, state: GANState, batch_size: int, key: jax.Array):
-    z = sample_latent(key, batch_size, self.latent_dim)
+    z = sample_latent(key, batch_size, self.latent_dim, self.axis_name)
     return apply_module(self.generator, state.g, g_params, z, train=True)
 
   def _logits(self, d_params, state: GANState, real, fake, key):
+    if self.axis_name is not None:
+      key = jax.random.fold_in(key, jax.lax.axis_index(self.axis_name))
     # Real and fake through D in one call: one larger matmul beats two dispatches.
     logits, d_cols = apply_module(self.discriminator, state.d, d_params,
                                   jnp.concatenate([real, fake]), train=True, key=key)

@@ -41,9 +41,14 @@ class Experiment:
   def batch_sharding(self):
     return parallel.batch_sharding(self.mesh)
 
+  @property
+  def parallelism(self) -> str:
+    return self.config.get("parallelism", "jit")
+
   @functools.cached_property
   def state_sharding(self):
-    return jax.tree.map(lambda _: parallel.replicated(self.mesh), self.abstract_state(sharded=False))
+    return parallel.state_shardings(self.abstract_state(sharded=False), self.mesh,
+                                    fsdp=self.config.get("fsdp", False))
 
   def abstract_state(self, sharded: bool = True) -> GANState:
     """ShapeDtypeStructs of the state (with shardings when `sharded`), without computing it."""
@@ -62,11 +67,15 @@ class Experiment:
 
   @functools.cached_property
   def train_step(self) -> Callable[[GANState, dict], tuple[GANState, dict]]:
-    """jit(train_step) with the state donated; batch sharded over `data`, state replicated."""
+    """jit(train_step) with the state donated; batch sharded over `data`. In "pmap" mode the
+    same step runs per device under shard_map with explicit pmeans."""
+    axis = parallel.DATA_AXIS if self.parallelism == "pmap" else None
     step = make_train_step(self.objective, self.g_tx, self.d_tx,
                            d_steps=self.config.get("d_steps", 1),
                            ema_decay=self.config.get("ema_decay", 0.999),
-                           max_bad_steps=self.config.get("max_bad_steps", 20))
+                           max_bad_steps=self.config.get("max_bad_steps", 20), axis_name=axis)
+    if axis is not None:
+      step = parallel.shard_map_step(step, self.mesh)
     return jax.jit(step, donate_argnums=0,
                    out_shardings=(self.state_sharding, parallel.replicated(self.mesh)))
 
@@ -87,13 +96,14 @@ class Experiment:
 def build_experiment(config, workdir: str | None = None) -> Experiment:
   """Validates `config` (and `workdir`), then builds the experiment. Nothing is compiled yet."""
   validate_config(config, workdir)
-  mesh = parallel.make_mesh(config.get("num_devices") or None)
+  mesh = parallel.make_mesh(config.get("num_devices") or None, config.get("model_parallel", 1))
   parallel.check_batch_divisible(config.batch_size, mesh)
+  axis = parallel.DATA_AXIS if config.get("parallelism", "jit") == "pmap" else None
   spec = dataset_spec(config.dataset.name)
-  models = build_models(config.model, spec.shape, config.get("dtype", "float32"))
+  models = build_models(config.model, spec.shape, config.get("dtype", "float32"), axis)
   check_generator_shape(models, spec.shape)
   loss = get_loss(config.loss, **dict(config.get("loss_kwargs", {})))
-  objective = OBJECTIVES.get(config.objective)(models, loss, config)
+  objective = OBJECTIVES.get(config.objective)(models, loss, config, axis)
   return Experiment(config=config, spec=spec, models=models,
                     g_tx=build_optimizer(config.g_optimizer), d_tx=build_optimizer(config.d_optimizer),
                     objective=objective, mesh=mesh)

@@ -21,9 +21,11 @@ def step_keys(state: GANState) -> tuple[jax.Array, jax.Array]:
 
 
 def _update(side: Side, tx: optax.GradientTransformation, loss_fn: Callable, state, batch, key,
-            prefix: str):
+            prefix: str, axis_name: str | None):
   (_, (metrics, cols)), grads = jax.value_and_grad(loss_fn, has_aux=True)(
       side.params, state, batch, key)
+  if axis_name is not None:  # pmap mode: each device saw its shard; average to the global gradient
+    grads = jax.lax.pmean(grads, axis_name)
   updates, opt_state = tx.update(grads, side.opt_state, side.params)
   params = optax.apply_updates(side.params, updates)
   metrics = dict(metrics, **{f"{prefix}_grad_norm": optax.global_norm(grads)})
@@ -39,20 +41,22 @@ def ema_decay_at(step: jax.Array, decay: float) -> jax.Array:
 def make_train_step(objective: Any, g_tx: optax.GradientTransformation,
                     d_tx: optax.GradientTransformation, *, d_steps: int = 1,
                     ema_decay: float = 0.999,
-                    max_bad_steps: int = 20) -> Callable[[GANState, Any], tuple[GANState, Metrics]]:
+                    max_bad_steps: int = 20,
+                    axis_name: str | None = None) -> Callable[[GANState, Any], tuple[GANState, Metrics]]:
   """Returns `train_step(state, batch) -> (state, metrics)`; pure, to be jitted with donation.
 
   The critic runs `d_steps` updates inside one `lax.fori_loop` (one compiled call, no Python loop
   of dispatches), all on the same real batch with fresh latents; then the generator updates once
   against the updated critic. Metrics are float32 scalars. A step with a non-finite loss or
-  gradient applies no update (see ganjax.train.guard).
+  gradient applies no update (see ganjax.train.guard). With `axis_name` the step is the
+  per-device body of a `shard_map`: gradients and metrics are pmean-ed over that axis.
   """
 
   def train_step(state: GANState, batch) -> tuple[GANState, Metrics]:
     old = state
 
     def d_update(state: GANState, key: jax.Array):
-      d, metrics = _update(state.d, d_tx, objective.d_loss, state, batch, key, "d")
+      d, metrics = _update(state.d, d_tx, objective.d_loss, state, batch, key, "d", axis_name)
       return state.replace(d=d), metrics
 
     kd, kg = step_keys(state)
@@ -63,11 +67,13 @@ def make_train_step(objective: Any, g_tx: optax.GradientTransformation,
       init = (state, jax.tree.map(lambda s: jnp.zeros(s.shape, s.dtype), shapes))
       state, d_metrics = jax.lax.fori_loop(
           0, d_steps, lambda i, c: d_update(c[0], jax.random.fold_in(kd, i)), init)
-    g, g_metrics = _update(state.g, g_tx, objective.g_loss, state, batch, kg, "g")
+    g, g_metrics = _update(state.g, g_tx, objective.g_loss, state, batch, kg, "g", axis_name)
     decay = ema_decay_at(state.step, ema_decay)
     ema = jax.tree.map(lambda e, p: decay * e + (1.0 - decay) * p, state.ema_params, g.params)
     state = state.replace(step=state.step + 1, g=g, ema_params=ema)
     metrics = {k: jnp.asarray(v, jnp.float32) for k, v in {**d_metrics, **g_metrics}.items()}
+    if axis_name is not None:
+      metrics = jax.lax.pmean(metrics, axis_name)
     return guard.guarded(old, state, metrics, max_bad_steps)
 
   return train_step

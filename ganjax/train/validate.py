@@ -11,6 +11,7 @@ from ganjax.losses import LOSSES
 from ganjax.models import MODELS
 from ganjax.objectives import OBJECTIVES
 from ganjax.optimizers import OPTIMIZERS
+from ganjax.parallel import PARALLELISM
 
 REQUIRED = ("seed", "batch_size", "num_train_steps", "dataset", "model", "loss", "objective",
             "g_optimizer", "d_optimizer")
@@ -36,6 +37,10 @@ def validate_config(config, workdir: str | None = None) -> None:
   for field in ("sample_every", "checkpoint_every"):
     if field in config:
       _positive_int(config, field, minimum=0)
+  if config.get("parallelism", "jit") not in PARALLELISM:
+    raise ConfigError(f"config.parallelism must be one of {PARALLELISM}, got {config.parallelism!r}.")
+  if config.get("fsdp", False) and config.get("parallelism", "jit") != "jit":
+    raise ConfigError("config.fsdp=True needs config.parallelism='jit' (shard_map mode replicates the state).")
   DATASETS.get(config.dataset.name)
   MODELS.get(config.model.name)
   _check_kwargs(LOSSES.get(config.loss), dict(config.get("loss_kwargs", {})), "loss_kwargs")
