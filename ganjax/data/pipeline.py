@@ -30,14 +30,16 @@ def make_train_dataset(source, *, global_batch_size: int, seed: int, shape: Sequ
                        num_threads: int = 2, prefetch: int = 4) -> grain.IterDataset:
   """An endless, per-epoch reshuffled stream of this process's share of each global batch.
 
-  Each process reads a disjoint 1/process_count slice of the source and yields batches of
-  global_batch_size // process_count examples: {"image": [b, H, W, C] float32, "label": [b] int32}.
-  The iterator's `get_state()` is saved in checkpoints so that a resumed run sees the same batches.
+  Every process walks the same shuffled order and takes its contiguous block of each global
+  batch (rows [p * b, (p + 1) * b) with b = global_batch_size // process_count), so the global
+  batch the processes assemble is the one a single process would read, whatever the process
+  count. Yields {"image": [b, H, W, C] float32 in [-1, 1], "label": [b] int32}. The iterator's
+  `get_state()` is saved in checkpoints so that a resumed run sees the same batches.
   """
   local = global_batch_size // process_count
-  ds = grain.MapDataset.source(source)[process_index::process_count]
-  ds = ds.shuffle(seed=seed).repeat(None)  # a fresh permutation every epoch
+  ds = grain.MapDataset.source(source).shuffle(seed=seed).repeat(None)  # new order every epoch
   ds = ds.map(lambda ex: to_model_input(ex, shape)).batch(local, drop_remainder=True)
+  ds = ds[process_index::process_count]  # local batch k*count + p is process p's part of step k
   return ds.to_iter_dataset(grain.ReadOptions(num_threads=num_threads, prefetch_buffer_size=prefetch))
 
 

@@ -27,10 +27,13 @@ class NonFiniteError(GanjaxError, FloatingPointError):
 
 
 def write_sample_grid(exp, state: GANState, workdir: str, step: int) -> str | None:
-  """Saves a grid of EMA samples from the run's fixed noise to WORKDIR/samples/step_XXXXXXX.png."""
-  if jax.process_index() != 0 or len(exp.data_shape) != 3:
+  """Saves a grid of EMA samples from the run's fixed noise to WORKDIR/samples/step_XXXXXXX.png.
+  Every process computes (the state may span all of them); process 0 writes."""
+  if len(exp.data_shape) != 3:
     return None
   images = exp.sample(state, fixed_noise_key(exp.config), exp.config.get("num_grid_samples", 64))
+  if jax.process_index() != 0:
+    return None
   path = os.path.join(workdir, "samples", f"step_{step:07d}.png")
   os.makedirs(os.path.dirname(path), exist_ok=True)
   save_png(path, image_grid(to_uint8(jax.device_get(images))), upscale=2)
