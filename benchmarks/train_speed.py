@@ -9,46 +9,19 @@ warm-up call that compiles; reports the median of `repeats` timed windows of `st
 
 import os
 import sys
-import time
-
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import jax  # noqa: E402
-import jax.numpy as jnp  # noqa: E402
-import numpy as np  # noqa: E402
 from absl import app, flags  # noqa: E402
 from ml_collections import config_flags  # noqa: E402
 
-from ganjax.train.experiment import build_experiment  # noqa: E402
+from ganjax.train.timing import time_config  # noqa: E402
 
 _CONFIG = config_flags.DEFINE_config_file("config", "experiments/configs/dcgan_fashion_mnist.py",
                                           "Experiment config.")
 _BATCHES = flags.DEFINE_list("batch_sizes", ["32", "256"], "Global batch sizes to time.")
 _STEPS = flags.DEFINE_integer("steps", 50, "Steps per timed window.")
 _REPEATS = flags.DEFINE_integer("repeats", 3, "Timed windows; the median is reported.")
-
-
-def time_config(config, batch_size: int, steps: int, repeats: int) -> dict:
-  config = config.copy_and_resolve_references()
-  config.batch_size = batch_size
-  exp = build_experiment(config)
-  state = exp.init_state()
-  images = jax.random.uniform(jax.random.PRNGKey(1), (batch_size, *exp.data_shape), minval=-1, maxval=1)
-  batch = jax.device_put({"image": images, "label": jnp.zeros(batch_size, jnp.int32)}, exp.batch_sharding)
-  t0 = time.perf_counter()
-  state, metrics = exp.train_step(state, batch)
-  jax.block_until_ready(metrics)
-  compile_s = time.perf_counter() - t0
-  rates = []
-  for _ in range(repeats):
-    t0 = time.perf_counter()
-    for _ in range(steps):
-      state, metrics = exp.train_step(state, batch)
-    jax.block_until_ready((state, metrics))
-    rates.append(steps / (time.perf_counter() - t0))
-  sps = float(np.median(rates))
-  return {"batch": batch_size, "compile_s": compile_s, "steps_per_s": sps,
-          "images_per_s": sps * batch_size}
 
 
 def main(argv):
