@@ -3,7 +3,8 @@
 * `jit` (default): `jax.jit` with NamedShardings; the batch is split over the mesh's `data` axis,
   the state replicated (or, with `config.fsdp`, parameters and optimizer state split over `data`
   too); XLA inserts the gradient all-reduce and any parameter all-gathers.
-* `pmap`: the same per-device step under `jax.shard_map` over `data`, with explicit `lax.pmean`
+* `pmap`: the same per-device step under `jax.shard_map` over `data` (or, with
+  `pmap_impl="jax_pmap"`, under the legacy `jax.pmap` on one process), with explicit `lax.pmean`
   of gradients and metrics and cross-replica BatchNorm statistics (modules get `axis_name`).
 
 Multi-host: call `init_distributed` first; every process then builds the same global mesh.
@@ -15,6 +16,7 @@ import os
 from typing import Any
 
 import jax
+import jax.numpy as jnp
 import numpy as np
 from absl import logging
 from jax.sharding import Mesh, NamedSharding, PartitionSpec as P
@@ -24,6 +26,7 @@ from ganjax.errors import ConfigError
 DATA_AXIS = "data"
 MODEL_AXIS = "model"
 PARALLELISM = ("jit", "pmap")
+PMAP_IMPLS = ("shard_map", "jax_pmap")
 
 
 def make_mesh(num_devices: int | None = None, model_parallel: int = 1) -> Mesh:
@@ -85,6 +88,29 @@ def shard_map_step(step, mesh: Mesh):
   out, batch split, metrics replicated (the step pmeans them)."""
   return jax.shard_map(step, mesh=mesh, in_specs=(P(), P(DATA_AXIS)), out_specs=(P(), P()),
                        check_vma=False)
+
+
+def jax_pmap_step(step, mesh: Mesh, state_sharding: Any):
+  """The same per-device `step` under the legacy `jax.pmap` (single process): the replicated state
+  is stacked per device, the batch split into [devices, per-device batch, ...], and device 0's
+  copy of the (identical) outputs is placed back replicated on the mesh."""
+  if jax.process_count() > 1:
+    raise ConfigError("pmap_impl='jax_pmap' runs on one process; use pmap_impl='shard_map'.")
+  devices = list(mesh.devices.flat)
+  n = len(devices)
+  pstep = jax.pmap(step, axis_name=DATA_AXIS, devices=devices, donate_argnums=0)
+  per_device = NamedSharding(Mesh(np.asarray(devices), (DATA_AXIS,)), P(DATA_AXIS))
+
+  def run(state, batch):
+    stacked = jax.tree.map(lambda x: jax.device_put(jnp.broadcast_to(x, (n, *x.shape)), per_device),
+                           state)
+    local = jax.tree.map(lambda x: x.reshape(n, x.shape[0] // n, *x.shape[1:]), batch)
+    new_state, metrics = pstep(stacked, local)
+    first = lambda t: jax.tree.map(lambda x: x[0], t)
+    return (jax.device_put(first(new_state), state_sharding),
+            jax.device_put(first(metrics), replicated(mesh)))
+
+  return run
 
 
 def init_distributed(coordinator_address: str | None = None, num_processes: int | None = None,

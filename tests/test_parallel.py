@@ -43,11 +43,13 @@ from experiments.configs import dcgan_digits
 from ganjax.train.experiment import build_experiment
 from ganjax.train.loop import train_and_evaluate
 runs, shardings = {}, {}
-for name, n, mode, fsdp in [("jit1", 1, "jit", False), ("pmap8", 8, "pmap", False),
-                            ("fsdp8", 8, "jit", True)]:
+for name, n, mode, fsdp, impl in [("jit1", 1, "jit", False, "shard_map"),
+                                  ("pmap8", 8, "pmap", False, "shard_map"),
+                                  ("jax_pmap8", 8, "pmap", False, "jax_pmap"),
+                                  ("fsdp8", 8, "jit", True, "shard_map")]:
   c = dcgan_digits.get_config()
   c.batch_size, c.num_train_steps, c.sample_every, c.checkpoint_every = 16, 4, 0, 4
-  c.num_devices, c.parallelism, c.fsdp = n, mode, fsdp
+  c.num_devices, c.parallelism, c.fsdp, c.pmap_impl = n, mode, fsdp, impl
   # Dropout masks are drawn per device in pmap mode (not bit-equal to jit's global masks), so the
   # bitwise comparison turns dropout off; BatchNorm in G is what the modes must agree on.
   c.model.dropout_rate = 0.0
@@ -61,14 +63,16 @@ for name, n, mode, fsdp in [("jit1", 1, "jit", False), ("pmap8", 8, "pmap", Fals
 diff = lambda a, b: max(jax.tree.leaves(jax.tree.map(lambda x, y: float(np.max(np.abs(
     np.asarray(x, np.float64) - np.asarray(y, np.float64)), initial=0.0)), a, b)))
 print(json.dumps({"pmap8": diff(runs["jit1"], runs["pmap8"]), "fsdp8": diff(runs["jit1"], runs["fsdp8"]),
+                  "jax_pmap8": diff(runs["jit1"], runs["jax_pmap8"]),
                   "shardings": shardings}))
 """
 
 
 @pytest.mark.slow
-def test_pmap_mode_and_fsdp_match_single_device_jit():
+def test_pmap_modes_and_fsdp_match_single_device_jit():
   out = _run(_MODES)
   assert out["pmap8"] < 1e-5, out  # shard_map + pmean + cross-replica BatchNorm
+  assert out["jax_pmap8"] < 1e-5, out  # the same per-device step under legacy jax.pmap
   assert out["fsdp8"] < 1e-5, out
   sh = out["shardings"]
   assert sh["g_dense_kernel"] == "P(None, 'data')", sh  # [32, 512]: split the 512 axis

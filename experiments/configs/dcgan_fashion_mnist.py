@@ -22,6 +22,7 @@ def get_config() -> ml_collections.ConfigDict:
   c.dtype = "float32"
   c.num_devices = 0  # 0 = all visible devices
   c.parallelism = "jit"  # "jit": sharded jax.jit; "pmap": per-device step under jax.shard_map
+  c.pmap_impl = "shard_map"  # pmap mode: "shard_map", or "jax_pmap" (legacy jax.pmap, one process)
   c.fsdp = False  # jit mode: shard parameters and optimizer state over the `data` axis too
   c.model_parallel = 1  # size of the mesh's `model` axis
   c.log_every = 50

@@ -74,6 +74,8 @@ class Experiment:
                            d_steps=self.config.get("d_steps", 1),
                            ema_decay=self.config.get("ema_decay", 0.999),
                            max_bad_steps=self.config.get("max_bad_steps", 20), axis_name=axis)
+    if axis is not None and self.config.get("pmap_impl", "shard_map") == "jax_pmap":
+      return parallel.jax_pmap_step(step, self.mesh, self.state_sharding)
     if axis is not None:
       step = parallel.shard_map_step(step, self.mesh)
     return jax.jit(step, donate_argnums=0,

@@ -11,7 +11,7 @@ from ganjax.losses import LOSSES
 from ganjax.models import MODELS
 from ganjax.objectives import OBJECTIVES
 from ganjax.optimizers import OPTIMIZERS
-from ganjax.parallel import PARALLELISM
+from ganjax.parallel import PARALLELISM, PMAP_IMPLS
 
 REQUIRED = ("seed", "batch_size", "num_train_steps", "dataset", "model", "loss", "objective",
             "g_optimizer", "d_optimizer")
@@ -39,6 +39,8 @@ def validate_config(config, workdir: str | None = None) -> None:
       _positive_int(config, field, minimum=0)
   if config.get("parallelism", "jit") not in PARALLELISM:
     raise ConfigError(f"config.parallelism must be one of {PARALLELISM}, got {config.parallelism!r}.")
+  if config.get("pmap_impl", "shard_map") not in PMAP_IMPLS:
+    raise ConfigError(f"config.pmap_impl must be one of {PMAP_IMPLS}, got {config.pmap_impl!r}.")
   if config.get("fsdp", False) and config.get("parallelism", "jit") != "jit":
     raise ConfigError("config.fsdp=True needs config.parallelism='jit' (shard_map mode replicates the state).")
   DATASETS.get(config.dataset.name)
