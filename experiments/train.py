@@ -28,13 +28,15 @@ _COORDINATOR = flags.DEFINE_string("coordinator_address", None,
                                    "Multi-host: host:port of process 0 (or $JAX_COORDINATOR_ADDRESS).")
 _NUM_PROCESSES = flags.DEFINE_integer("num_processes", None, "Multi-host: number of processes.")
 _PROCESS_ID = flags.DEFINE_integer("process_id", None, "Multi-host: this process's index.")
+_DISTRIBUTED = flags.DEFINE_bool("distributed", False,
+                                 "Multi-host on a cluster JAX detects (SLURM, TPU, MPI): no other flags needed.")
 flags.mark_flags_as_required(["config", "workdir"])
 
 
 def main(argv):
   del argv
   quiet_library_logs()
-  init_distributed(_COORDINATOR.value, _NUM_PROCESSES.value, _PROCESS_ID.value)
+  init_distributed(_COORDINATOR.value, _NUM_PROCESSES.value, _PROCESS_ID.value, _DISTRIBUTED.value)
   logging.info("Config:\n%s", _CONFIG.value)
   try:
     train_and_evaluate(_CONFIG.value, _WORKDIR.value)

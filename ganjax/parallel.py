@@ -114,12 +114,13 @@ def jax_pmap_step(step, mesh: Mesh, state_sharding: Any):
 
 
 def init_distributed(coordinator_address: str | None = None, num_processes: int | None = None,
-                     process_id: int | None = None) -> None:
+                     process_id: int | None = None, auto: bool = False) -> None:
   """`jax.distributed.initialize` from arguments, or from the environment (JAX_COORDINATOR_ADDRESS,
-  JAX_NUM_PROCESSES, JAX_PROCESS_ID) or the cluster JAX detects. On CPU, collectives go over gloo."""
+  JAX_NUM_PROCESSES, JAX_PROCESS_ID), or with `auto` from the cluster JAX detects. On CPU, collectives go over gloo."""
   address = coordinator_address or os.environ.get("JAX_COORDINATOR_ADDRESS")
-  if address is None and num_processes is None:
+  if address is None and num_processes is None and not auto:
     return  # single process
+  # auto with nothing given: jax.distributed detects the cluster (SLURM, TPU pods, Open MPI, ...).
   # Only CPU reads this; it must be set before any backend starts (so no backend query here).
   jax.config.update("jax_cpu_collectives_implementation", "gloo")
   jax.distributed.initialize(
