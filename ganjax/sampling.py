@@ -36,14 +36,23 @@ def restore_run(workdir: str, step: int | None = None) -> tuple[Experiment, GANS
   return exp, restored[0]
 
 
+def iter_samples(exp: Experiment, state: GANState, num: int, *, ema: bool = True, seed: int = 0,
+                 batch_size: int = 256):
+  """Yields num samples in batches of up to `batch_size`: uint8 [b, *data_shape] (images) or
+  float32 (non-image data). Only one batch is in host memory at a time."""
+  key = jax.random.PRNGKey(seed)
+  for i, s in enumerate(range(0, num, batch_size)):
+    out = jax.device_get(exp.sample(state, jax.random.fold_in(key, i), min(batch_size, num - s), ema=ema))
+    yield to_uint8(out) if len(exp.data_shape) == 3 else out
+
+
 def draw_samples(exp: Experiment, state: GANState, num: int, *, ema: bool = True, seed: int = 0,
                  batch_size: int = 256) -> np.ndarray:
   """num samples as uint8 [num, *data_shape] (images) or float32 (non-image data)."""
-  key = jax.random.PRNGKey(seed)
-  chunks = [jax.device_get(exp.sample(state, jax.random.fold_in(key, i), min(batch_size, num - s), ema=ema))
-            for i, s in enumerate(range(0, num, batch_size))]
-  out = np.concatenate(chunks) if chunks else np.zeros((0, *exp.data_shape), np.float32)
-  return to_uint8(out) if len(exp.data_shape) == 3 else out
+  chunks = list(iter_samples(exp, state, num, ema=ema, seed=seed, batch_size=batch_size))
+  if not chunks:
+    return np.zeros((0, *exp.data_shape), np.uint8 if len(exp.data_shape) == 3 else np.float32)
+  return np.concatenate(chunks)
 
 
 def write_samples(workdir: str, out: str, *, num: int, ema: bool = True, seed: int = 0,

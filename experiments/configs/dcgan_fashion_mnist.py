@@ -32,6 +32,12 @@ def get_config() -> ml_collections.ConfigDict:
   c.keep_checkpoints = 3
   # A run stops after this many consecutive steps with NaN/Inf losses or gradients (each skipped).
   c.max_bad_steps = 20
+  # Periodic evaluation (ganjax/metrics/periodic.py): every eval_every steps (0 = off) score
+  # eval_num_samples EMA samples with eval_feature_net; the best FID checkpoint goes to checkpoints_best/.
+  c.eval_every = 0
+  c.eval_metrics = "fid,kid"  # comma-separated ganjax.metrics.evaluation.METRICS names
+  c.eval_num_samples = 2000
+  c.eval_feature_net = "fashion_mnist_cnn"
   # Fault injection for tests: steps whose batch is replaced by NaN.
   c.debug = ml_collections.ConfigDict(dict(nan_at_steps=(-1,)))
   return c

@@ -15,6 +15,7 @@ from ganjax.data.pipeline import global_batch, make_train_dataset
 from ganjax.data.sources import data_source
 from ganjax.errors import GanjaxError
 from ganjax.images import image_grid, save_png, to_uint8
+from ganjax.metrics.periodic import PeriodicEvaluator
 from ganjax.reporting import MetricWriter, progress_bar
 from ganjax.train import guard
 from ganjax.train.experiment import build_experiment, fixed_noise_key
@@ -76,6 +77,7 @@ def _train(exp, config, workdir: str) -> GANState:
                       save_every=config.get("checkpoint_every", 1000))
   writer = MetricWriter(workdir)
   writer.write_config(config)
+  evaluator = PeriodicEvaluator(exp, config, workdir)  # config.eval_every; off when 0
 
   state = exp.init_state()
   restored = ckpt.restore(exp.abstract_state())
@@ -112,11 +114,13 @@ def _train(exp, config, workdir: str) -> GANState:
         if ckpt.save_every and done % ckpt.save_every == 0 or done == total:
           _check_tripped(state, ckpt, max_bad)
           ckpt.save(done, state, data_iter.get_state(), force=done == total)
+        evaluator.maybe_evaluate(done, total, state, writer)
         faults.maybe_kill("kill_after_step", done)
         bar.update(1)
     if total <= start:
       logging.info("Nothing to train: checkpoint is at step %d >= num_train_steps=%d", start, total)
   finally:
     ckpt.close()
+    evaluator.close()
     writer.close()
   return state

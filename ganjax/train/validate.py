@@ -8,6 +8,7 @@ import os
 from ganjax.data.sources import DATASETS
 from ganjax.errors import ConfigError
 from ganjax.losses import LOSSES
+from ganjax.metrics.eval_config import check_eval_config
 from ganjax.models import MODELS
 from ganjax.objectives import OBJECTIVES
 from ganjax.optimizers import OPTIMIZERS
@@ -55,6 +56,7 @@ def validate_config(config, workdir: str | None = None) -> None:
   decay = config.get("ema_decay", 0.999)
   if isinstance(decay, bool) or not isinstance(decay, (int, float)) or not 0.0 <= decay < 1.0:
     raise ConfigError(f"config.ema_decay must be in [0, 1), got {config.ema_decay!r}.")
+  check_eval_config(config)
   if workdir is not None:
     _check_writable(workdir)
 

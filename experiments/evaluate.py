@@ -1,0 +1,70 @@
+r"""Scores a GAN's samples against a dataset's test split; prints a table, appends to metrics.jsonl.
+
+  python experiments/evaluate.py --workdir=DIR --metrics=fid,kid,is,pr --num_samples=10000
+  python experiments/evaluate.py --samples=samples.npy --metrics=fid,kid --dataset=fashion_mnist
+
+--workdir: its newest checkpoint's EMA generator draws --num_samples samples; the row goes to
+DIR/metrics.jsonl. --samples: a uint8 [N, H, W, C] .npy from any program (--labels=FILE.npy adds
+the class labels that "ifid" needs); the row goes to --out_jsonl, or DIR/metrics.jsonl when
+--workdir is given too. Metrics: fid, kid, is, pr (precision/recall), dc (density/coverage), ifid.
+"""
+
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from absl import app, flags  # noqa: E402
+
+from ganjax.errors import GanjaxError  # noqa: E402
+from ganjax.metrics.evaluation import format_table  # noqa: E402
+from ganjax.metrics.features import FEATURE_NETS  # noqa: E402
+from ganjax.metrics.scoring import append_jsonl, score  # noqa: E402
+from ganjax.metrics.summary import DEFAULT_KEEP_FEATURES  # noqa: E402
+from ganjax.reporting import quiet_library_logs  # noqa: E402
+
+_WORKDIR = flags.DEFINE_string("workdir", None, "Training workdir (config.json, checkpoints/).")
+_SAMPLES = flags.DEFINE_string("samples", None, "A .npy of uint8 [N, H, W, C] samples to score instead.")
+_LABELS = flags.DEFINE_string("labels", None, "With --samples: a .npy of int labels [N] (for ifid).")
+_METRICS = flags.DEFINE_string("metrics", "fid,kid,is,pr", "Comma-separated metric names.")
+_NUM = flags.DEFINE_integer("num_samples", None, "Samples to score (default: 10000 from a workdir, "
+                            "all of a --samples file).")
+_NET = flags.DEFINE_string("feature_net", "fashion_mnist_cnn",
+                           f"Feature network: {', '.join(FEATURE_NETS.names())}.")
+_NET_WEIGHTS = flags.DEFINE_string("feature_net_weights", None,
+                                   "Weights file passed to the feature network (weights_path=).")
+_DATASET = flags.DEFINE_string("dataset", None, "Dataset to compare with (default: the workdir's).")
+_SPLIT = flags.DEFINE_string("split", "test", "Its split.")
+_KEEP = flags.DEFINE_integer("keep_features", DEFAULT_KEEP_FEATURES,
+                             "Feature vectors kept per side for kid/pr/dc (their k-NN cost is quadratic).")
+_SEED = flags.DEFINE_integer("seed", 0, "Seed of the latent codes.")
+_EMA = flags.DEFINE_bool("ema", True, "Sample with the EMA generator weights.")
+_STEP = flags.DEFINE_integer("step", None, "Checkpoint step (default: newest).")
+_OUT = flags.DEFINE_string("out_jsonl", None, "Where to append the row (default: WORKDIR/metrics.jsonl).")
+_CACHE = flags.DEFINE_string("cache_dir", None, "Reference-statistics cache (default: "
+                             "$GANJAX_CACHE_DIR or ~/.cache/ganjax).")
+
+
+def main(argv):
+  del argv
+  quiet_library_logs()
+  options = {"weights_path": _NET_WEIGHTS.value} if _NET_WEIGHTS.value else {}
+  try:
+    row = score(metrics=_METRICS.value, workdir=_WORKDIR.value, samples=_SAMPLES.value,
+                labels=_LABELS.value, num_samples=_NUM.value, feature_net=_NET.value,
+                feature_net_options=options, dataset=_DATASET.value, split=_SPLIT.value,
+                keep_features=_KEEP.value, seed=_SEED.value, ema=_EMA.value, step=_STEP.value,
+                cache_dir=_CACHE.value)
+  except GanjaxError as e:
+    sys.exit(f"ganjax: {type(e).__name__}: {e}")
+  out = _OUT.value or (os.path.join(_WORKDIR.value, "metrics.jsonl") if _WORKDIR.value else None)
+  print(f"{row.get('samples') or _WORKDIR.value} (step {row.get('step', '-')}) vs "
+        f"{row['dataset']}/{row['split']}, feature net {row['feature_net']}")
+  print(format_table({k[len("eval/"):]: v for k, v in row.items() if k.startswith("eval/")}))
+  if out:
+    append_jsonl(out, row)
+    print(f"appended to {out}")
+
+
+if __name__ == "__main__":
+  app.run(main)

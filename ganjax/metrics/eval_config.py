@@ -1,0 +1,49 @@
+"""The periodic-evaluation fields of a training config, checked before anything compiles.
+
+  eval_every        score EMA samples every N steps (and at the last step); 0 = off
+  eval_metrics      comma-separated metric names (evaluation.METRICS: fid, kid, is, pr, dc)
+  eval_num_samples  samples drawn per evaluation
+  eval_feature_net  FEATURE_NETS name (default "fashion_mnist_cnn", for 28x28x1 data)
+"""
+
+from __future__ import annotations
+
+from ganjax.data.sources import dataset_spec
+from ganjax.errors import ConfigError
+from ganjax.metrics.evaluation import parse_metrics
+from ganjax.metrics.features import FEATURE_NETS, accepts_shape, feature_net_image_shape
+
+DEFAULTS = {"eval_every": 0, "eval_metrics": "fid", "eval_num_samples": 2000,
+            "eval_feature_net": "fashion_mnist_cnn"}
+
+
+def eval_settings(config) -> dict:
+  """The four eval fields with defaults for configs that lack them."""
+  return {k: config.get(k, v) for k, v in DEFAULTS.items()}
+
+
+def check_eval_config(config) -> None:
+  """ConfigError naming the field and the fix; nothing is checked when eval_every is 0."""
+  s = eval_settings(config)
+  every = s["eval_every"]
+  if isinstance(every, bool) or not isinstance(every, int) or every < 0:
+    raise ConfigError(f"config.eval_every must be an integer >= 0 (0 = no evaluation), got {every!r}.")
+  if every == 0:
+    return
+  metrics = parse_metrics(s["eval_metrics"])  # ConfigError listing valid names
+  if not metrics:
+    raise ConfigError("config.eval_metrics is empty; name some, e.g. --config.eval_metrics=fid,kid.")
+  if "ifid" in metrics:
+    raise ConfigError("config.eval_metrics: 'ifid' (intra-class FID) needs labelled samples; "
+                      "periodic evaluation draws unconditional samples. Use experiments/evaluate.py.")
+  num = s["eval_num_samples"]
+  least = 10 if "is" in metrics else 6  # IS uses 10 splits; k-NN metrics need more than k=5 points
+  if isinstance(num, bool) or not isinstance(num, int) or num < least:
+    raise ConfigError(f"config.eval_num_samples must be an integer >= {least}, got {num!r}.")
+  FEATURE_NETS.get(s["eval_feature_net"])
+  shape = tuple(dataset_spec(config.dataset.name).shape)
+  if not accepts_shape(s["eval_feature_net"], shape):
+    raise ConfigError(
+        f"config.eval_feature_net={s['eval_feature_net']!r} takes images of shape "
+        f"{feature_net_image_shape(s['eval_feature_net'])} but dataset {config.dataset.name!r} has "
+        f"{shape}; choose another feature network or set config.eval_every=0.")
