@@ -1,6 +1,7 @@
 r"""Trains the domain feature network (ganjax.metrics.classifier) on the Fashion-MNIST train split.
 
-  python experiments/train_classifier.py --seed=0 --epochs=6 --batch_size=128 --out_dir=ganjax/assets
+  python experiments/train_classifier.py --seed=0 --epochs=5 --batch_size=128
+  python experiments/train_classifier.py --seed=1 --epochs=3 --learning_rate=5e-4 --init_weights=W.msgpack   # fine-tune
 
 Writes OUT_DIR/fashion_mnist_cnn.msgpack (flax msgpack params) and OUT_DIR/fashion_mnist_cnn.json
 (command, seed, epochs, batch size, test accuracy, sha256 of the weights).
@@ -29,14 +30,17 @@ _LR = flags.DEFINE_float("learning_rate", 1e-3, "Adam learning rate (cosine-deca
 _DATASET = flags.DEFINE_string("dataset", "fashion_mnist", "DATASETS name (28x28x1).")
 _DATA_DIR = flags.DEFINE_string("data_dir", None, "tfds data dir (default: tfds' default).")
 _OUT_DIR = flags.DEFINE_string("out_dir", classifier.ASSETS_DIR, "Where the weights and record go.")
+_INIT = flags.DEFINE_string("init_weights", None, "Continue training from this weight file (fine-tune); "
+                            "its record (the .json beside it) is kept in the new one's `previous`.")
 
 
 def train(images: np.ndarray, labels: np.ndarray, *, seed: int, epochs: int, batch_size: int,
-          learning_rate: float):
-  """images: uint8 [N, 28, 28, 1]; labels: int [N]. Returns trained params."""
+          learning_rate: float, params=None):
+  """images: uint8 [N, 28, 28, 1]; labels: int [N]. Returns trained params (from `params` if given)."""
   model = classifier.FashionMnistCNN()
   key = jax.random.PRNGKey(seed)
-  params = classifier.init_params(jax.random.fold_in(key, 0))
+  if params is None:
+    params = classifier.init_params(jax.random.fold_in(key, 0))
   steps_per_epoch = len(images) // batch_size
   tx = optax.adam(optax.cosine_decay_schedule(learning_rate, epochs * steps_per_epoch))
   opt_state = tx.init(params)
@@ -77,9 +81,16 @@ def main(argv):
   cfg = ml_collections.ConfigDict(dict(name=_DATASET.value, source_dir=None, data_dir=_DATA_DIR.value))
   x_train, y_train = load_split(cfg, "train")
   x_test, y_test = load_split(cfg, "test")
+  init, previous = None, None
+  if _INIT.value:
+    init = classifier.load_weights(_INIT.value)[0]
+    record_path = os.path.splitext(_INIT.value)[0] + ".json"
+    if os.path.isfile(record_path):
+      with open(record_path) as f:
+        previous = json.load(f)
   start = time.time()
   params = train(x_train, y_train, seed=_SEED.value, epochs=_EPOCHS.value,
-                 batch_size=_BATCH.value, learning_rate=_LR.value)
+                 batch_size=_BATCH.value, learning_rate=_LR.value, params=init)
   seconds = time.time() - start
   acc = accuracy(params, x_test, y_test)
   sha = classifier.save_weights(params, classifier.weights_path(_OUT_DIR.value))
@@ -87,12 +98,14 @@ def main(argv):
       "command": "python experiments/train_classifier.py " + " ".join(
           f"--{f}={v}" for f, v in [("seed", _SEED.value), ("epochs", _EPOCHS.value),
                                     ("batch_size", _BATCH.value), ("learning_rate", _LR.value),
-                                    ("dataset", _DATASET.value)]),
+                                    ("dataset", _DATASET.value)]
+          + ([("init_weights", _INIT.value)] if _INIT.value else [])),
       "seed": _SEED.value, "epochs": _EPOCHS.value, "batch_size": _BATCH.value,
       "learning_rate": _LR.value, "dataset": _DATASET.value,
       "test_accuracy": acc, "train_seconds": round(seconds, 1),
       "machine": "2-core CPU shared with other jobs", "jax": jax.__version__,
       "date": time.strftime("%Y-%m-%d", time.gmtime()), "weights_sha256": sha,
+      "previous": previous,
   }
   with open(os.path.join(_OUT_DIR.value, classifier.RECORD_FILE), "w") as f:
     json.dump(record, f, indent=2)

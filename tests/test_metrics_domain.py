@@ -42,26 +42,30 @@ def test_shipped_classifier_reaches_90_percent_on_the_whole_test_split(net, test
   assert record["weights_sha256"] == net.weights_hash
 
 
-def test_fid_kid_is_pr_separate_real_images_from_noise(net, real):
-  # FID(train subset, test): measured 0.0 (see BENCHMARKS.md); FID(noise, test): measured 0.0.
-  train_images, _ = load_split(FASHION, "train", limit=5000)
-  noise = np.random.default_rng(0).integers(0, 256, (5000, 28, 28, 1), dtype=np.uint8)
-  metrics = ["fid", "kid", "is", "pr"]
+def test_metrics_separate_real_images_from_noise(net, real):
+  # Figures (BENCHMARKS.md): FID(train subset, test) FID_TRAIN, FID(uniform noise, test) FID_NOISE.
+  train_images, _ = load_split(FASHION, "train", limit=2000)
+  noise = np.random.default_rng(0).integers(0, 256, (2000, 28, 28, 1), dtype=np.uint8)
+  metrics = ["fid", "kid", "is", "pr", "dc"]
   on_train = evaluate(net, batches_of(train_images), real, metrics)
   on_noise = evaluate(net, batches_of(noise), real, metrics)
   print(f"\ntrain subset vs test: {on_train}\nuniform noise vs test: {on_noise}")
-  assert on_train["fid"] < 0.02 * on_noise["fid"]
+  assert on_train["fid"] < 0.01 * on_noise["fid"]
   assert abs(on_train["kid_mean"]) < 0.01 * on_noise["kid_mean"]
-  assert on_train["precision"] > 0.6 and on_train["recall"] > 0.6
-  assert on_noise["precision"] < 0.05 and on_noise["recall"] < 0.05
-  assert on_train["is_mean"] > 8.0  # ceiling: the 10 classes
-  assert on_noise["is_mean"] < 1.5  # noise gets one class's prediction everywhere
+  assert on_train["precision"] > 0.7 and on_train["recall"] > 0.7
+  assert on_train["density"] > 0.7 and on_train["coverage"] > 0.8
+  assert on_train["is_mean"] > 7.0  # ceiling 10; confusable classes (shirt/T-shirt/coat) keep it lower
+  # Noise maps to (nearly) one feature vector and one class: no recall, no coverage, IS about 1.
+  # (Its precision can be high: that point can fall inside an outlier real's large k-NN ball, the
+  # weakness density/coverage were made for; see docs/metrics.md.)
+  assert on_noise["recall"] < 0.05 and on_noise["coverage"] < 0.05
+  assert on_noise["is_mean"] < 1.5
 
 
 def test_inception_score_of_the_test_split_is_near_the_class_count(net, real):
   from ganjax.metrics.inception_score import inception_score
   mean, std = inception_score(real.logits)
-  assert 8.0 < mean <= 10.0 and std < 0.5
+  assert 7.0 < mean <= 10.0 and std < 0.5  # see test_metrics_separate_real_images_from_noise
 
 
 def test_reference_stats_cache_is_keyed_by_weights(net, tmp_path):

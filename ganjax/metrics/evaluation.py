@@ -23,6 +23,7 @@ from ganjax.metrics import prdc
 from ganjax.metrics.data import iter_split
 from ganjax.metrics.features import FeatureNet
 from ganjax.metrics.summary import DEFAULT_KEEP_FEATURES, FeatureSummary, summarize
+from ganjax.errors import ConfigError
 from ganjax.registry import Registry
 
 CACHE_FORMAT = 1  # bump when FeatureSummary's stored arrays change meaning
@@ -74,8 +75,12 @@ def _ifid(real, fake):
 
 def parse_metrics(names: str | Sequence[str]) -> list[str]:
   """"fid,kid" or ["fid", "kid"] -> checked names; an unknown one raises ConfigError listing all."""
-  names = [n.strip() for n in names.split(",")] if isinstance(names, str) else list(names)
-  names = [n for n in names if n]
+  if isinstance(names, str):
+    names = names.split(",")
+  if not isinstance(names, (list, tuple)) or not all(isinstance(n, str) for n in names):
+    raise ConfigError(f"metrics must be comma-separated names such as 'fid,kid', got {names!r}. "
+                      f"Valid metric names: {', '.join(METRICS.names())}.")
+  names = [n.strip() for n in names if n.strip()]
   for n in names:
     METRICS.get(n)
   return names

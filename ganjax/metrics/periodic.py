@@ -48,7 +48,7 @@ class PeriodicEvaluator:
     """Scores at multiples of eval_every and at the last step; returns the scores or None."""
     if not self.every or (step % self.every and step != total):
       return None
-    samples = iter_samples(self.exp, state, self.num, seed=self.seed)
+    samples = iter_samples(self.exp, state, self.num, seed=self.seed, batch_size=self.net.batch_size)
     scores = evaluate(self.net, samples, self.real, self.metrics)
     writer.write_scalars(step, {f"eval/{k}": v for k, v in scores.items()})
     logging.info("step %d eval: %s", step, ", ".join(f"{k}={v:.4g}" for k, v in scores.items()))

@@ -65,13 +65,13 @@ def score(*, metrics: Sequence[str] | str, workdir: str | None = None, samples: 
   net = build_feature_net(feature_net, **(feature_net_options or {}))
   if samples is not None:
     images, label_array = load_samples(samples, labels)
-    batches = batches_of(images, label_array)
+    batches = batches_of(images, label_array, batch_size=net.batch_size)
     row["samples"] = os.path.abspath(samples)
   else:
     from ganjax.sampling import iter_samples, restore_run
     exp, state = restore_run(workdir, step)
     num_samples = num_samples or DEFAULT_NUM_SAMPLES
-    batches = iter_samples(exp, state, num_samples, ema=ema, seed=seed)
+    batches = iter_samples(exp, state, num_samples, ema=ema, seed=seed, batch_size=net.batch_size)
     row["step"] = int(state.step)
   real = reference_summary(net, dataset_cfg, split, keep_features=keep_features, cache_dir=cache_dir)
   scores = evaluate(net, batches, real, metrics, keep_features=keep_features, limit=num_samples)
