@@ -30,14 +30,15 @@ _LR = flags.DEFINE_float("learning_rate", 1e-3, "Adam learning rate (cosine-deca
 _DATASET = flags.DEFINE_string("dataset", "fashion_mnist", "DATASETS name (28x28x1).")
 _DATA_DIR = flags.DEFINE_string("data_dir", None, "tfds data dir (default: tfds' default).")
 _OUT_DIR = flags.DEFINE_string("out_dir", classifier.ASSETS_DIR, "Where the weights and record go.")
+_DROPOUT = flags.DEFINE_float("dropout_rate", 0.2, "Dropout before both dense layers (training only).")
 _INIT = flags.DEFINE_string("init_weights", None, "Continue training from this weight file (fine-tune); "
                             "its record (the .json beside it) is kept in the new one's `previous`.")
 
 
 def train(images: np.ndarray, labels: np.ndarray, *, seed: int, epochs: int, batch_size: int,
-          learning_rate: float, params=None):
+          learning_rate: float, dropout_rate: float = 0.2, params=None):
   """images: uint8 [N, 28, 28, 1]; labels: int [N]. Returns trained params (from `params` if given)."""
-  model = classifier.FashionMnistCNN()
+  model = classifier.FashionMnistCNN(dropout_rate=dropout_rate)
   key = jax.random.PRNGKey(seed)
   if params is None:
     params = classifier.init_params(jax.random.fold_in(key, 0))
@@ -90,7 +91,8 @@ def main(argv):
         previous = json.load(f)
   start = time.time()
   params = train(x_train, y_train, seed=_SEED.value, epochs=_EPOCHS.value,
-                 batch_size=_BATCH.value, learning_rate=_LR.value, params=init)
+                 batch_size=_BATCH.value, learning_rate=_LR.value, dropout_rate=_DROPOUT.value,
+                 params=init)
   seconds = time.time() - start
   acc = accuracy(params, x_test, y_test)
   sha = classifier.save_weights(params, classifier.weights_path(_OUT_DIR.value))
@@ -98,10 +100,10 @@ def main(argv):
       "command": "python experiments/train_classifier.py " + " ".join(
           f"--{f}={v}" for f, v in [("seed", _SEED.value), ("epochs", _EPOCHS.value),
                                     ("batch_size", _BATCH.value), ("learning_rate", _LR.value),
-                                    ("dataset", _DATASET.value)]
+                                    ("dropout_rate", _DROPOUT.value), ("dataset", _DATASET.value)]
           + ([("init_weights", _INIT.value)] if _INIT.value else [])),
       "seed": _SEED.value, "epochs": _EPOCHS.value, "batch_size": _BATCH.value,
-      "learning_rate": _LR.value, "dataset": _DATASET.value,
+      "learning_rate": _LR.value, "dropout_rate": _DROPOUT.value, "dataset": _DATASET.value,
       "test_accuracy": acc, "train_seconds": round(seconds, 1),
       "machine": "2-core CPU shared with other jobs", "jax": jax.__version__,
       "date": time.strftime("%Y-%m-%d", time.gmtime()), "weights_sha256": sha,
