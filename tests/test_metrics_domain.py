@@ -43,7 +43,7 @@ def test_shipped_classifier_reaches_90_percent_on_the_whole_test_split(net, test
 
 
 def test_metrics_separate_real_images_from_noise(net, real):
-  # Figures (BENCHMARKS.md): FID(train subset, test) FID_TRAIN, FID(uniform noise, test) FID_NOISE.
+  # Measured (BENCHMARKS.md): FID(2000 train images, test) 0.92, FID(uniform noise, test) 296.
   train_images, _ = load_split(FASHION, "train", limit=2000)
   noise = np.random.default_rng(0).integers(0, 256, (2000, 28, 28, 1), dtype=np.uint8)
   metrics = ["fid", "kid", "is", "pr", "dc"]
