@@ -42,6 +42,7 @@ def test_shipped_classifier_reaches_90_percent_on_the_whole_test_split(net, test
   assert record["weights_sha256"] == net.weights_hash
 
 
+@pytest.mark.slow
 def test_metrics_separate_real_images_from_noise(net, real):
   # Measured (BENCHMARKS.md): FID(2000 train images, test) 0.92, FID(uniform noise, test) 296.
   train_images, _ = load_split(FASHION, "train", limit=2000)

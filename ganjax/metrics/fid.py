@@ -7,6 +7,8 @@ depends on the feature network: a domain-net FID is not comparable to an Incepti
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import scipy.linalg
 
@@ -26,7 +28,9 @@ def frechet_distance(mu1, sigma1, mu2, sigma2, eps: float = 1e-6) -> float:
     raise DataFormatError(f"frechet_distance: mismatched shapes {mu1.shape}, {s1.shape}, {mu2.shape}, "
                           f"{s2.shape}; both sides must use the same feature network.")
   diff = mu1 - mu2
-  covmean, _ = scipy.linalg.sqrtm(s1 @ s2, disp=False)
+  with warnings.catch_warnings():  # a singular product is handled just below
+    warnings.simplefilter("ignore", scipy.linalg.LinAlgWarning)
+    covmean = scipy.linalg.sqrtm(s1 @ s2)
   if not np.isfinite(covmean).all():
     offset = np.eye(len(s1)) * eps
     covmean = scipy.linalg.sqrtm((s1 + offset) @ (s2 + offset))
