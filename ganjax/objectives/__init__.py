@@ -5,16 +5,19 @@ An objective has two methods, both pure and differentiated by the step w.r.t. th
   d_loss(d_params, state, batch, key) -> (loss, (metrics, new_d_collections))
   g_loss(g_params, state, batch, key) -> (loss, (metrics, new_g_collections))
 
-`state` is the current GANState (the other side's parameters are read from it), `batch` a dict
-of arrays with a leading batch axis, `key` a PRNG key private to this call.
+and a `techniques` tuple (ganjax.train.techniques) of the state its pieces keep in
+`state.extras`. `state` is the current GANState (the other side's parameters are read from it),
+`batch` a dict of arrays with a leading batch axis, `key` a PRNG key private to this call.
 """
 
-from ganjax.objectives.unconditional import UnconditionalObjective, sample_latent
-
+from ganjax.objectives.unconditional import (PenaltyInputs, UnconditionalObjective,
+                                             apply_module, sample_latent)
 from ganjax.registry import Registry
 
 OBJECTIVES: Registry = Registry("objective")
-OBJECTIVES.register(
-    "unconditional",
-    lambda models, loss, config, axis_name=None: UnconditionalObjective(
-        models.generator, models.discriminator, models.latent_dim, loss, axis_name))
+
+
+@OBJECTIVES.register("unconditional")
+def _unconditional(models, loss, config, axis_name=None) -> UnconditionalObjective:
+  return UnconditionalObjective(models.generator, models.discriminator, models.latent_dim, loss,
+                                axis_name)
