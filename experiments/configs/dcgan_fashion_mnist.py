@@ -8,10 +8,12 @@ def get_config() -> ml_collections.ConfigDict:
   c.seed = 0
   c.dataset = ml_collections.ConfigDict(dict(name="fashion_mnist", source_dir=None, data_dir=None))
   c.model = ml_collections.ConfigDict(dict(name="dcgan", latent_dim=32, dropout_rate=0.4,
-                                           upsample="subpixel"))
+                                           upsample="subpixel", spectral_norm=False))
   c.objective = "unconditional"
   c.loss = "non_saturating"  # any ganjax.losses.LOSSES name
   c.loss_kwargs = ml_collections.ConfigDict()  # e.g. {"label_smoothing": 0.1} for non_saturating
+  # D regularizers by name -> hyperparameters (ganjax.regularizers), e.g. {"r1": {"weight": 1.0}}.
+  c.regularizers = ml_collections.ConfigDict()
   # RMSprop with Keras' defaults, as the seed compiles both models.
   c.g_optimizer = ml_collections.ConfigDict(dict(name="rmsprop", learning_rate=1e-3))
   c.d_optimizer = ml_collections.ConfigDict(dict(name="rmsprop", learning_rate=1e-3))

@@ -42,7 +42,7 @@ def _dcgan(cfg: Any, data_shape: Sequence[int], dtype, axis_name=None) -> GANMod
   g = DCGANGenerator(tuple(data_shape), cfg.get("g_base_features", 128),
                      cfg.get("g_mid_features", 64), cfg.get("upsample", "subpixel"), axis_name, dtype=dtype)
   d = DCGANDiscriminator(tuple(cfg.get("d_features", (64, 128))), cfg.get("dropout_rate", 0.4),
-                         dtype=dtype)
+                         cfg.get("spectral_norm", False), dtype=dtype)
   return GANModels(g, d, cfg.latent_dim)
 
 
@@ -52,7 +52,7 @@ def _mlp(cfg: Any, data_shape: Sequence[int], dtype, axis_name=None) -> GANModel
   g = MLPGenerator(tuple(data_shape), tuple(cfg.get("g_hidden", (100, 150))),
                    cfg.get("activation", "selu"), cfg.get("output_activation", "tanh"), dtype=dtype)
   d = MLPDiscriminator(tuple(cfg.get("d_hidden", (150, 100))), cfg.get("activation", "selu"),
-                       dtype=dtype)
+                       cfg.get("spectral_norm", False), dtype=dtype)
   return GANModels(g, d, cfg.latent_dim)
 
 

@@ -16,6 +16,7 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
+from ganjax.models.spectral_norm import maybe_spectral_norm
 from ganjax.models.upsample import SubpixelConvTranspose
 
 _INIT = nn.initializers.xavier_uniform()
@@ -57,15 +58,17 @@ class DCGANGenerator(nn.Module):
 class DCGANDiscriminator(nn.Module):
   features: Sequence[int] = (64, 128)
   dropout_rate: float = 0.4
+  spectral_norm: bool = False  # every kernel spectrally normalised (ganjax/models/spectral_norm.py)
   dtype: jnp.dtype = jnp.float32
 
   @nn.compact
   def __call__(self, x: jax.Array, *, train: bool) -> jax.Array:
     """x: [B, H, W, C] float in [-1, 1] -> logits [B] float32."""
+    sn = lambda layer: maybe_spectral_norm(layer, enabled=self.spectral_norm, train=train)
     x = x.astype(self.dtype)
     for f in self.features:
-      x = nn.Conv(f, (5, 5), (2, 2), padding="SAME", kernel_init=_INIT, dtype=self.dtype)(x)
+      x = sn(nn.Conv(f, (5, 5), (2, 2), padding="SAME", kernel_init=_INIT, dtype=self.dtype))(x)
       x = nn.leaky_relu(x, 0.2)
       x = nn.Dropout(self.dropout_rate, deterministic=not train)(x)
     x = x.reshape(x.shape[0], -1)
-    return nn.Dense(1, kernel_init=_INIT, dtype=self.dtype)(x)[:, 0].astype(jnp.float32)
+    return sn(nn.Dense(1, kernel_init=_INIT, dtype=self.dtype))(x)[:, 0].astype(jnp.float32)

@@ -13,6 +13,8 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
+from ganjax.models.spectral_norm import maybe_spectral_norm
+
 _ACTIVATIONS = {"selu": nn.selu, "relu": nn.relu, "leaky_relu": lambda x: nn.leaky_relu(x, 0.2),
                 "tanh": jnp.tanh, "none": lambda x: x}
 
@@ -39,13 +41,14 @@ class MLPGenerator(nn.Module):
 class MLPDiscriminator(nn.Module):
   hidden: Sequence[int] = (150, 100)
   activation: str = "selu"
+  spectral_norm: bool = False  # every kernel spectrally normalised (ganjax/models/spectral_norm.py)
   dtype: jnp.dtype = jnp.float32
 
   @nn.compact
   def __call__(self, x: jax.Array, *, train: bool) -> jax.Array:
     """x: [B, ...] -> logits [B] float32."""
-    del train
+    sn = lambda layer: maybe_spectral_norm(layer, enabled=self.spectral_norm, train=train)
     x = x.reshape(x.shape[0], -1).astype(self.dtype)
     for f in self.hidden:
-      x = _ACTIVATIONS[self.activation](nn.Dense(f, dtype=self.dtype)(x))
-    return nn.Dense(1, dtype=self.dtype)(x)[:, 0].astype(jnp.float32)
+      x = _ACTIVATIONS[self.activation](sn(nn.Dense(f, dtype=self.dtype))(x))
+    return sn(nn.Dense(1, dtype=self.dtype))(x)[:, 0].astype(jnp.float32)

@@ -13,11 +13,13 @@ and a `techniques` tuple (ganjax.train.techniques) of the state its pieces keep 
 from ganjax.objectives.unconditional import (PenaltyInputs, UnconditionalObjective,
                                              apply_module, sample_latent)
 from ganjax.registry import Registry
+from ganjax.regularizers import build_d_penalty
 
 OBJECTIVES: Registry = Registry("objective")
 
 
 @OBJECTIVES.register("unconditional")
 def _unconditional(models, loss, config, axis_name=None) -> UnconditionalObjective:
+  d_penalty, penalty_techniques = build_d_penalty(config)
   return UnconditionalObjective(models.generator, models.discriminator, models.latent_dim, loss,
-                                axis_name)
+                                axis_name, d_penalty=d_penalty, techniques=penalty_techniques)

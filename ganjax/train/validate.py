@@ -12,6 +12,7 @@ from ganjax.models import MODELS
 from ganjax.objectives import OBJECTIVES
 from ganjax.optimizers import OPTIMIZERS
 from ganjax.parallel import PARALLELISM, PMAP_IMPLS
+from ganjax.regularizers import check_regularizers
 
 REQUIRED = ("seed", "batch_size", "num_train_steps", "dataset", "model", "loss", "objective",
             "g_optimizer", "d_optimizer")
@@ -45,6 +46,10 @@ def validate_config(config, workdir: str | None = None) -> None:
     raise ConfigError("config.fsdp=True needs config.parallelism='jit' (shard_map mode replicates the state).")
   DATASETS.get(config.dataset.name)
   MODELS.get(config.model.name)
+  if not isinstance(config.model.get("spectral_norm", False), bool):
+    raise ConfigError(f"config.model.spectral_norm must be True or False, got "
+                      f"{config.model.spectral_norm!r}.")
+  check_regularizers(config.get("regularizers", None))
   _check_kwargs(LOSSES.get(config.loss), dict(config.get("loss_kwargs", {})), "loss_kwargs")
   OBJECTIVES.get(config.objective)
   for side in ("g_optimizer", "d_optimizer"):
