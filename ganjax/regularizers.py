@@ -191,16 +191,12 @@ def bcr(critic, real, fake, key, *, translate: float = 0.125, noise: float = 0.0
 
 # ----------------------------------------------------------------------------- stateful
 
-def lecam_anchors(entry: dict, real_mean: jax.Array, fake_mean: jax.Array, decay: float) -> dict:
-  """LeCam's EMA state advanced by one step's mean logits. entry: {"real", "fake": biased EMAs,
-  "count": steps seen}; anchors are the zero-debiased EMAs ema / (1 - decay^count), as in the
-  authors' TF code (tf moving_averages with zero_debias=True)."""
-  count = entry["count"] + 1
-  real = decay * entry["real"] + (1.0 - decay) * real_mean
-  fake = decay * entry["fake"] + (1.0 - decay) * fake_mean
-  debias = 1.0 - decay ** count.astype(jnp.float32)
-  return {"real": real, "fake": fake, "count": count,
-          "anchor_real": real / debias, "anchor_fake": fake / debias}
+def lecam_anchors(entry: dict, decay: float) -> tuple[jax.Array, jax.Array]:
+  """(a_R, a_F): the zero-debiased EMAs ema / (1 - decay^count) of LeCam's state entry {"real",
+  "fake": biased EMAs of the mean real / fake logits, "count": steps seen}; 0 before any step."""
+  count = entry["count"]
+  debias = jnp.where(count > 0, 1.0 - decay ** count.astype(jnp.float32), 1.0)
+  return entry["real"] / debias, entry["fake"] / debias
 
 
 def _lecam_technique(*, decay: float = 0.99) -> StatefulTechnique:
@@ -210,8 +206,9 @@ def _lecam_technique(*, decay: float = 0.99) -> StatefulTechnique:
 
   def update(entry, state, metrics):
     del state
-    new = lecam_anchors(entry, metrics["lecam_real_logit"], metrics["lecam_fake_logit"], decay)
-    return {k: new[k] for k in ("real", "fake", "count")}
+    ema = lambda old, new: decay * old + (1.0 - decay) * new
+    return {"real": ema(entry["real"], metrics["lecam_real_logit"]),
+            "fake": ema(entry["fake"], metrics["lecam_fake_logit"]), "count": entry["count"] + 1}
 
   return StatefulTechnique("lecam", init, update)
 
@@ -227,11 +224,11 @@ def lecam(inputs, *, decay: float = 0.99) -> jax.Array:
   """LeCam regularization (Tseng et al. 2021, "Regularizing Generative Adversarial Networks under
   Limited Data", Eq. 3, with the one-sided relu of the authors' code google/lecam-gan):
   E[relu(D(x) - a_F)^2] + E[relu(a_R - D(G(z)))^2], a_R / a_F the debiased EMAs (decay 0.99) of
-  the mean real / fake logits up to and including this step (no gradient through them). The EMAs
-  live in state.extras["lecam"]; the paper tunes the weight per set-up (default here 0.3)."""
-  a = lecam_anchors(inputs.state.extras["lecam"], jnp.mean(inputs.real_logits),
-                    jnp.mean(inputs.fake_logits), decay)
-  a_real, a_fake = jax.lax.stop_gradient(a["anchor_real"]), jax.lax.stop_gradient(a["anchor_fake"])
+  the mean real / fake logits of the past steps, kept in state.extras["lecam"] and advanced after
+  each step from the metrics "lecam_real_logit" / "lecam_fake_logit" (global means under pmap).
+  Unlike the authors' code the anchors exclude the current batch, so the value does not depend on
+  how the batch is split over devices. The paper tunes the weight per set-up (default here 0.3)."""
+  a_real, a_fake = lecam_anchors(inputs.state.extras["lecam"], decay)
   return (jnp.mean(jax.nn.relu(inputs.real_logits - a_fake) ** 2)
           + jnp.mean(jax.nn.relu(a_real - inputs.fake_logits) ** 2))
 

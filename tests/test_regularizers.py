@@ -178,10 +178,8 @@ def test_lecam_penalty_and_ema_state_match_a_hand_computation():
   decay, entry = 0.9, {"real": jnp.float32(0.3), "fake": jnp.float32(-0.2), "count": jnp.int32(2)}
   real_logits = jnp.array([1.0, -0.5, 2.0, 0.1])
   fake_logits = jnp.array([-1.0, 0.4, -2.0, 0.3])
-  # Hand: EMAs advanced by this step's means, then debiased by 1 - decay^3.
-  ema_r = decay * 0.3 + (1 - decay) * np.mean(real_logits)
-  ema_f = decay * -0.2 + (1 - decay) * np.mean(fake_logits)
-  a_r, a_f = ema_r / (1 - decay ** 3), ema_f / (1 - decay ** 3)
+  # Hand: anchors = the past steps' EMAs debiased by 1 - decay^2.
+  a_r, a_f = 0.3 / (1 - decay ** 2), -0.2 / (1 - decay ** 2)
   rl, fl = np.asarray(real_logits, np.float64), np.asarray(fake_logits, np.float64)
   hand = np.mean(np.maximum(rl - a_f, 0) ** 2) + np.mean(np.maximum(a_r - fl, 0) ** 2)
   inputs = _inputs(real_logits=real_logits, fake_logits=fake_logits, extras={"lecam": entry})
@@ -192,10 +190,15 @@ def test_lecam_penalty_and_ema_state_match_a_hand_computation():
   total, metrics = penalty(inputs)
   np.testing.assert_allclose(float(total), 0.5 * hand, rtol=1e-5)
   new = technique.update(entry, None, metrics)  # the step passes the D loss's metrics
+  ema_r = decay * 0.3 + (1 - decay) * np.mean(rl)
+  ema_f = decay * -0.2 + (1 - decay) * np.mean(fl)
   np.testing.assert_allclose([float(new["real"]), float(new["fake"])], [ema_r, ema_f], rtol=1e-6)
   assert int(new["count"]) == 3 and technique.name == "lecam"
+  # Before any step the anchors are 0: the penalty is E[relu(D(x))^2] + E[relu(-D(G(z)))^2].
   first = technique.init(None, None)
-  assert float(first["real"]) == 0.0 and int(first["count"]) == 0
+  zero_anchor = np.mean(np.maximum(rl, 0) ** 2) + np.mean(np.maximum(-fl, 0) ** 2)
+  np.testing.assert_allclose(float(R.lecam(inputs._replace(state=types.SimpleNamespace(
+      step=jnp.int32(0), extras={"lecam": first})))), zero_anchor, rtol=1e-6)
 
 
 def test_historical_average_keeps_the_mean_of_past_parameters():

@@ -73,8 +73,9 @@ class UnconditionalObjective:
   techniques: the ganjax.train.techniques.StatefulTechnique those pieces keep in `state.extras`.
 
   Keys: d_loss and g_loss split their key into (latent, dropout, augmentation, penalty) keys.
-  Under shard_map (`axis_name` set) dropout keys are folded with the device index: masks are
-  independent per device, as in data-parallel PyTorch, but not bit-equal to jit mode's masks.
+  Under shard_map (`axis_name` set) dropout and penalty keys are folded with the device index:
+  masks (and e.g. gradient-penalty interpolates) are independent per device, as in data-parallel
+  PyTorch, but not bit-equal to jit mode's.
   """
   generator: object
   discriminator: object
@@ -116,6 +117,9 @@ class UnconditionalObjective:
                # sign of D(real): ADA's overfitting heuristic r_t reads this.
                "d_real_sign": jnp.mean(jnp.sign(real_logits))}
     if self.d_penalty is not None:
+      if self.axis_name is not None:  # per-device penalty noise and dropout, as in `_logits`
+        i = jax.lax.axis_index(self.axis_name)
+        kdrop, kpen = jax.random.fold_in(kdrop, i), jax.random.fold_in(kpen, i)
       critic = lambda x: apply_module(self.discriminator, state.d, d_params, x, train=True,
                                       key=kdrop)[0]
       penalty, penalty_metrics = self.d_penalty(PenaltyInputs(
