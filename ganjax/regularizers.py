@@ -264,7 +264,11 @@ def historical_average(inputs) -> jax.Array:
 
 def check_regularizers(regs) -> None:
   """ConfigError naming the field and the fix for the first bad entry of config.regularizers."""
-  for name, hparams in (regs or {}).items():
+  regs = regs or {}
+  if not hasattr(regs, "items"):
+    raise ConfigError(f"config.regularizers must map regularizer names to hyperparameters, e.g. "
+                      f"{{'r1': {{'weight': 1.0}}}}; got {regs!r}.")
+  for name, hparams in regs.items():
     spec = REGULARIZERS.get(name)
     field = f"config.regularizers.{name}"
     if hparams is None:

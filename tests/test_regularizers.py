@@ -307,6 +307,7 @@ def trained():
   return exp, states, metrics
 
 
+@pytest.mark.slow  # shares the ~1 min compile of the `trained` fixture
 def test_every_regularizer_trains_through_the_real_step(trained):
   _, states, metrics = trained
   for t, m in enumerate(metrics):
@@ -324,6 +325,7 @@ def test_every_regularizer_trains_through_the_real_step(trained):
                              0.01 * metrics[0]["lecam_real_logit"], rtol=1e-5)
 
 
+@pytest.mark.slow  # shares the ~1 min compile of the `trained` fixture
 def test_two_time_scale_learning_rates_reach_each_side(trained):
   _, states, metrics = trained
   before, after = states[0], states[1]
@@ -335,6 +337,7 @@ def test_two_time_scale_learning_rates_reach_each_side(trained):
                              rtol=1e-3)
 
 
+@pytest.mark.slow  # shares the ~1 min compile of the `trained` fixture
 def test_spectral_norm_vectors_keep_only_the_d_loss_update(trained):
   # The D loss runs one power iteration from u_0 with the initial kernels and keeps it; the G loss
   # (run on the updated D) and the penalties' critic calls also iterate but must drop their copies.
