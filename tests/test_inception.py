@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 from ganjax.errors import CheckpointError, DataFormatError
-from ganjax.metrics import inception
+from ganjax.metrics import inception, inception_net
 
 REFERENCE_DIR = os.environ.get("GANJAX_FID_REFERENCE_DIR",
                                os.path.join(sys.prefix, "fid-reference"))
@@ -27,7 +27,7 @@ TOLERANCE = 1e-4  # on max |ganjax - pytorch-fid| / max(1, max |pytorch-fid|)
 
 
 def _import_pytorch_fid():
-  """pytorch_fid.inception and torch, or None (skip) / a failure under CI=true."""
+  """(pytorch_fid.inception, torch); a skip where they are missing, a failure under CI=true."""
   if os.path.isdir(REFERENCE_DIR) and REFERENCE_DIR not in sys.path:
     sys.path.insert(0, REFERENCE_DIR)
   try:
@@ -202,12 +202,12 @@ def test_images_out_of_range_are_refused():
 
 def test_resize_matches_torch_bilinear_weights():
   """The taps of one 2 -> 5 upsampling, by hand: src = (dst + 0.5) * 2/5 - 0.5, clamped at 0."""
-  i0, i1, w0, w1 = inception._linear_taps(2, 5)
+  i0, i1, w0, w1 = inception_net._linear_taps(2, 5)
   src = np.maximum((np.arange(5) + 0.5) * 0.4 - 0.5, 0)  # 0, 0.1, 0.5, 0.9, 1.3
   np.testing.assert_array_equal(i0, [0, 0, 0, 0, 1])
   np.testing.assert_array_equal(i1, [1, 1, 1, 1, 1])
   np.testing.assert_allclose(w1, [0, 0.1, 0.5, 0.9, 0.3], atol=1e-6)
   np.testing.assert_allclose(w0 + w1, 1, atol=1e-7)
   row = np.array([[10.0, 20.0]], np.float32)
-  out = np.asarray(inception._resize_axis(row, 1, 5))[0]
+  out = np.asarray(inception_net._resize_axis(row, 1, 5))[0]
   np.testing.assert_allclose(out, 10 + 10 * np.minimum(src, 1), atol=1e-5)
