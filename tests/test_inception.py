@@ -100,7 +100,8 @@ def weight_files(state_dict, tmp_path_factory):
   directory = tmp_path_factory.mktemp("inception")
   pth, npz = str(directory / "weights.pth"), str(directory / "weights.npz")
   torch.save({k: torch.from_numpy(v) for k, v in state_dict.items()}, pth)
-  env = dict(os.environ, PYTHONPATH=os.pathsep.join([os.getcwd(), os.environ.get("PYTHONPATH", "")]))
+  repo = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(inception.__file__))))
+  env = dict(os.environ, PYTHONPATH=os.pathsep.join([repo, os.environ.get("PYTHONPATH", "")]))
   subprocess.run([sys.executable, "-m", "ganjax.metrics.inception", "--convert", pth, "--out", npz],
                  check=True, env=env, capture_output=True, timeout=300)
   return pth, npz
