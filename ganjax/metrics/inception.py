@@ -89,8 +89,13 @@ def resolve_weights_path(path: str | None = None) -> str:
 def read_state_dict(path: str) -> dict[str, np.ndarray]:
   """The raw arrays of a .pth state dict (needs torch) or of a converted .npz, by torch key."""
   if path.endswith(".npz"):
-    with np.load(path) as f:
-      return {k: np.asarray(f[k]) for k in f.files}
+    try:
+      with np.load(path) as f:
+        return {k: np.asarray(f[k]) for k in f.files}
+    except Exception as e:  # zipfile / pickle / OS errors for a damaged or foreign file
+      raise CheckpointError(f"{path!r} is not a readable .npz ({type(e).__name__}: {e}); "
+                            f"convert {WEIGHTS_FILE} again with python -m "
+                            f"ganjax.metrics.inception --convert.") from e
   try:
     import torch  # pylint: disable=import-outside-toplevel
   except ImportError:
@@ -120,7 +125,7 @@ def check_state_dict(state: dict[str, np.ndarray], source: str) -> None:
       problems.append(f"{key} has shape {tuple(state[key].shape)}, expected {shape}")
   # torch's BatchNorm counters carry no weights; anything else extra means another network.
   extra = sorted(k for k in state if k not in expected and not k.endswith("num_batches_tracked"))
-  problems += [f"unexpected key {k}" for k in extra[:5]]
+  problems += [f"unexpected key {k}" for k in extra]
   if problems:
     shown = "; ".join(problems[:8]) + (f"; ... ({len(problems)} problems)" if len(problems) > 8
                                        else "")
