@@ -20,10 +20,9 @@ mid-gray of [-1, 1], as there. Results can leave [-1, 1] (brightness, saturation
 Config (`config.augment`, absent or policy "" = no augmentation):
 
   policy: "color,translation,cutout"   # comma-separated AUGMENTATIONS names, applied in order
-  p: probability that each op is applied to each sample (default 1.0: DiffAugment as published);
-     with ada=True the initial probability (default 0.0, as in ADA)
-  ada: False                           # adapt p during training, see `ada_technique`
-  ada_target: 0.6, ada_interval: 4, ada_kimg: 500   # see `ada_technique`
+  p: 1.0         # probability that each op is applied to each sample (1.0: DiffAugment as published)
+  ada: False     # instead adapt the probability during training, see `ada_technique`
+  ada_p_init: 0.0, ada_target: 0.6, ada_interval: 4, ada_kimg: 500   # see `ada_technique`
 
 Under shard_map (pmap mode) the key is folded with the device index, so devices draw independent
 augmentations for their shards (not bit-equal to jit mode's draws).
@@ -179,13 +178,14 @@ def ada_technique(batch_size: int, target: float = 0.6, interval: int = 4, kimg:
 def validate_augment(cfg: Any) -> None:
   """ConfigError for an unknown policy name or an out-of-range option of `config.augment`."""
   policy_ops(cfg.get("policy", ""))
-  unknown = sorted(set(cfg.keys()) - {"policy", "p", "ada", "ada_target", "ada_interval", "ada_kimg"})
+  valid = ("policy", "p", "ada", "ada_p_init", "ada_target", "ada_interval", "ada_kimg")
+  unknown = sorted(set(cfg.keys()) - set(valid))
   if unknown:
-    raise ConfigError(f"config.augment has unknown option(s) {unknown}; valid: policy, p, ada, "
-                      f"ada_target, ada_interval, ada_kimg.")
-  p = cfg.get("p", 0.0)
-  if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0.0 <= p <= 1.0:
-    raise ConfigError(f"config.augment.p must be a probability in [0, 1], got {p!r}.")
+    raise ConfigError(f"config.augment has unknown option(s) {unknown}; valid: {', '.join(valid)}.")
+  for field in ("p", "ada_p_init"):
+    p = cfg.get(field, 0.0)
+    if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0.0 <= p <= 1.0:
+      raise ConfigError(f"config.augment.{field} must be a probability in [0, 1], got {p!r}.")
   interval = cfg.get("ada_interval", 4)
   if isinstance(interval, bool) or not isinstance(interval, int) or interval < 1:
     raise ConfigError(f"config.augment.ada_interval must be an integer >= 1, got {interval!r}.")
@@ -201,11 +201,12 @@ def build_augment(config: Any, axis_name: str | None = None):
   if not ops:
     return None, ()
   ada = bool(cfg.get("ada", False))
-  p_fixed = cfg.get("p", 0.0 if ada else 1.0)
+  p_fixed = cfg.get("p", 1.0)
   techniques = ()
   if ada:
     techniques = (ada_technique(config.batch_size, cfg.get("ada_target", 0.6),
-                                cfg.get("ada_interval", 4), cfg.get("ada_kimg", 500), p_fixed),)
+                                cfg.get("ada_interval", 4), cfg.get("ada_kimg", 500),
+                                cfg.get("ada_p_init", 0.0)),)
 
   def augment(images: jax.Array, key: jax.Array, state) -> jax.Array:
     if axis_name is not None:

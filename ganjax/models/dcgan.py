@@ -73,10 +73,6 @@ class DCGANDiscriminator(nn.Module):
   minibatch_kernels: int = 0
   minibatch_kernel_dim: int = 5
 
-  @property
-  def mixes_examples(self) -> bool:
-    return bool(self.minibatch_stddev_group or self.minibatch_kernels)
-
   @nn.compact
   def __call__(self, x: jax.Array, *, train: bool) -> jax.Array:
     """x: [B, H, W, C] float in [-1, 1] -> logits [B] float32.

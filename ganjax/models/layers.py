@@ -3,7 +3,7 @@ discrimination, virtual batch normalization.
 
 All three look at more than one example, so what "the batch" is matters:
 - The unconditional objective runs D separately on real and fake when D has a minibatch layer
-  (`mixes_examples`), so statistics never mix real with fake samples.
+  (`mixes_examples(D)`), so statistics never mix real with fake samples.
 - Under shard_map (config.parallelism="pmap") a layer sees the per-device batch only: the
   minibatch stddev groups and the minibatch-discrimination neighbours are drawn from the device's
   shard (as in data-parallel StyleGAN, whose groups are per GPU). The stddev group size must divide
@@ -84,6 +84,14 @@ class MinibatchHead(nn.Module):
     if self.num_kernels:
       x = MinibatchDiscrimination(self.num_kernels, self.kernel_dim, self.dtype)(x)
     return x
+
+
+def mixes_examples(discriminator: nn.Module) -> bool:
+  """Whether D has cross-example layers (its minibatch_* fields set, or a `mixes_examples`
+  attribute of its own), so that real and fake must go through it as separate batches."""
+  return bool(getattr(discriminator, "mixes_examples", False)
+              or getattr(discriminator, "minibatch_stddev_group", 0)
+              or getattr(discriminator, "minibatch_kernels", 0))
 
 
 def minibatch_options(cfg: Any) -> dict:

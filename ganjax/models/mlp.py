@@ -47,10 +47,6 @@ class MLPDiscriminator(nn.Module):
   minibatch_kernels: int = 0
   minibatch_kernel_dim: int = 5
 
-  @property
-  def mixes_examples(self) -> bool:
-    return bool(self.minibatch_stddev_group or self.minibatch_kernels)
-
   @nn.compact
   def __call__(self, x: jax.Array, *, train: bool) -> jax.Array:
     """x: [B, ...] -> logits [B] float32; sows the last hidden layer as intermediates["features"]."""

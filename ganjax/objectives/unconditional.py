@@ -8,6 +8,7 @@ from typing import Any, Callable, NamedTuple
 import jax
 import jax.numpy as jnp
 
+from ganjax.models.layers import mixes_examples
 from ganjax.objectives.generator_losses import adversarial
 from ganjax.train.state import GANState, Side
 
@@ -96,7 +97,7 @@ class UnconditionalObjective:
   def _logits(self, d_params, state: GANState, real, fake, key):
     if self.axis_name is not None:
       key = jax.random.fold_in(key, jax.lax.axis_index(self.axis_name))
-    if getattr(self.discriminator, "mixes_examples", False):
+    if mixes_examples(self.discriminator):
       # Minibatch layers (ganjax/models/layers.py) must see real and fake as separate batches.
       kr, kf = jax.random.split(key)
       real_logits, d_cols = apply_module(self.discriminator, state.d, d_params, real, train=True, key=kr)
