@@ -1,0 +1,1 @@
+"""Sample-quality metrics: feature networks, FID, KID, Inception Score, precision/recall, ..."""
