@@ -177,6 +177,9 @@ def ada_technique(batch_size: int, target: float = 0.6, interval: int = 4, kimg:
 
 def validate_augment(cfg: Any) -> None:
   """ConfigError for an unknown policy name or an out-of-range option of `config.augment`."""
+  if not isinstance(cfg.get("policy", ""), str):
+    raise ConfigError(f"config.augment.policy must be a string like 'color,translation,cutout', "
+                      f"got {cfg.get('policy')!r}.")
   policy_ops(cfg.get("policy", ""))
   valid = ("policy", "p", "ada", "ada_p_init", "ada_target", "ada_interval", "ada_kimg")
   unknown = sorted(set(cfg.keys()) - set(valid))

@@ -138,3 +138,6 @@ def test_unknown_policy_and_bad_options_fail_listing_the_valid_ones(digits_confi
   digits_config.augment = {"policy": "color", "p": 1.5}
   with pytest.raises(ConfigError, match=r"augment.p must be a probability"):
     build_experiment(digits_config)
+  digits_config.augment = {"policy": ["color"]}
+  with pytest.raises(ConfigError, match=r"augment.policy must be a string"):
+    build_experiment(digits_config)

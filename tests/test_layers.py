@@ -92,3 +92,9 @@ def test_bad_generator_norm_is_a_config_error():
   cfg = ml_collections.ConfigDict(dict(name="dcgan", latent_dim=8, g_norm="layer"))
   with pytest.raises(ConfigError, match="model.g_norm must be 'batch' or 'virtual_batch'"):
     build_models(cfg, (8, 8, 1))
+
+
+def test_bad_minibatch_options_are_config_errors():
+  cfg = ml_collections.ConfigDict(dict(name="mlp", latent_dim=8, minibatch_discrimination=-1))
+  with pytest.raises(ConfigError, match="model.minibatch_discrimination must be an integer >= 0"):
+    build_models(cfg, (4,))

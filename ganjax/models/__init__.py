@@ -40,6 +40,8 @@ def _dcgan(cfg: Any, data_shape: Sequence[int], dtype, axis_name=None) -> GANMod
     raise ConfigError(f"model.upsample must be 'subpixel' or 'conv_transpose', got {cfg.upsample!r}.")
   if cfg.get("g_norm", "batch") not in ("batch", "virtual_batch"):
     raise ConfigError(f"model.g_norm must be 'batch' or 'virtual_batch', got {cfg.g_norm!r}.")
+  if cfg.get("g_norm") == "virtual_batch" and not cfg.get("vbn_reference_size", 32) >= 1:
+    raise ConfigError(f"model.vbn_reference_size must be >= 1, got {cfg.vbn_reference_size!r}.")
   if h % 4 or w % 4:
     raise ConfigError(f"model 'dcgan' needs image height and width divisible by 4, got {tuple(data_shape)}.")
   g = DCGANGenerator(tuple(data_shape), cfg.get("g_base_features", 128),

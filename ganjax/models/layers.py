@@ -98,6 +98,11 @@ def minibatch_options(cfg: Any) -> dict:
   """MinibatchHead fields from config.model: minibatch_stddev (bool, default False),
   minibatch_stddev_group (default 4), minibatch_discrimination (number of kernels, 0 = off),
   minibatch_kernel_dim (default 5)."""
+  for field, minimum in (("minibatch_stddev_group", 1), ("minibatch_discrimination", 0),
+                        ("minibatch_kernel_dim", 1)):
+    value = cfg.get(field, minimum)
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+      raise ConfigError(f"config.model.{field} must be an integer >= {minimum}, got {value!r}.")
   stddev = cfg.get("minibatch_stddev", False)
   return dict(minibatch_stddev_group=cfg.get("minibatch_stddev_group", 4) if stddev else 0,
               minibatch_kernels=cfg.get("minibatch_discrimination", 0),
