@@ -36,4 +36,14 @@ def get_config() -> ml_collections.ConfigDict:
   c.max_bad_steps = 20
   # Fault injection for tests: steps whose batch is replaced by NaN.
   c.debug = ml_collections.ConfigDict(dict(nan_at_steps=(-1,)))
+  # Augmentation and techniques, all off (README "Augmentation and techniques").
+  c.augment = ml_collections.ConfigDict(dict(policy="", p=1.0, ada=False, ada_p_init=0.0,
+                                             ada_target=0.6, ada_interval=4, ada_kimg=500.0))
+  c.g_objective = "adversarial"  # or "feature_matching"
+  c.model.minibatch_stddev = False
+  c.model.minibatch_stddev_group = 4
+  c.model.minibatch_discrimination = 0  # number of kernels; 0 = off
+  c.model.minibatch_kernel_dim = 5
+  c.model.g_norm = "batch"  # or "virtual_batch" (DCGAN generator)
+  c.model.vbn_reference_size = 32
   return c

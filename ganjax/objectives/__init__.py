@@ -10,6 +10,8 @@ and a `techniques` tuple (ganjax.train.techniques) of the state its pieces keep 
 `batch` a dict of arrays with a leading batch axis, `key` a PRNG key private to this call.
 """
 
+from ganjax.augment import build_augment
+from ganjax.objectives.generator_losses import G_OBJECTIVES
 from ganjax.objectives.unconditional import (PenaltyInputs, UnconditionalObjective,
                                              apply_module, sample_latent)
 from ganjax.registry import Registry
@@ -21,5 +23,8 @@ OBJECTIVES: Registry = Registry("objective")
 @OBJECTIVES.register("unconditional")
 def _unconditional(models, loss, config, axis_name=None) -> UnconditionalObjective:
   d_penalty, penalty_techniques = build_d_penalty(config)
+  augment, augment_techniques = build_augment(config, axis_name)
   return UnconditionalObjective(models.generator, models.discriminator, models.latent_dim, loss,
-                                axis_name, d_penalty=d_penalty, techniques=penalty_techniques)
+                                axis_name, augment=augment, d_penalty=d_penalty,
+                                techniques=(*penalty_techniques, *augment_techniques),
+                                g_objective=G_OBJECTIVES.get(config.get("g_objective", "adversarial")))

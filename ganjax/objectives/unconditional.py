@@ -8,6 +8,8 @@ from typing import Any, Callable, NamedTuple
 import jax
 import jax.numpy as jnp
 
+from ganjax.models.layers import mixes_examples
+from ganjax.objectives.generator_losses import adversarial
 from ganjax.train.state import GANState, Side
 
 
@@ -71,6 +73,8 @@ class UnconditionalObjective:
   augment: optional differentiable augmentation of everything D sees, in the D and the G loss
   (DiffAugment, ADA); d_penalty: optional sum of regularizers added to the D loss;
   techniques: the ganjax.train.techniques.StatefulTechnique those pieces keep in `state.extras`.
+  g_objective: what G minimises, a ganjax.objectives.generator_losses strategy (adversarial,
+  feature matching).
 
   Keys: d_loss and g_loss split their key into (latent, dropout, augmentation, penalty) keys.
   Under shard_map (`axis_name` set) dropout and penalty keys are folded with the device index:
@@ -85,6 +89,7 @@ class UnconditionalObjective:
   augment: Augment | None = None
   d_penalty: Penalty | None = None
   techniques: tuple = ()
+  g_objective: Callable = adversarial
 
   def _fake(self, g_params, state: GANState, batch_size: int, key: jax.Array):
     z = sample_latent(key, batch_size, self.latent_dim, self.axis_name)
@@ -93,6 +98,13 @@ class UnconditionalObjective:
   def _logits(self, d_params, state: GANState, real, fake, key):
     if self.axis_name is not None:
       key = jax.random.fold_in(key, jax.lax.axis_index(self.axis_name))
+    if mixes_examples(self.discriminator):
+      # Minibatch layers (ganjax/models/layers.py) must see real and fake as separate batches.
+      kr, kf = jax.random.split(key)
+      real_logits, d_cols = apply_module(self.discriminator, state.d, d_params, real, train=True, key=kr)
+      fake_logits, d_cols = apply_module(self.discriminator, state.d.replace(collections=d_cols),
+                                         d_params, fake, train=True, key=kf)
+      return real_logits, fake_logits, d_cols
     # Real and fake through D in one call: one larger matmul beats two dispatches.
     logits, d_cols = apply_module(self.discriminator, state.d, d_params,
                                   jnp.concatenate([real, fake]), train=True, key=key)
@@ -134,6 +146,5 @@ class UnconditionalObjective:
     real = batch["image"]
     fake, g_cols = self._fake(g_params, state, real.shape[0], kz)
     real, fake = self._augmented(state, real, fake, kaug)
-    real_logits, fake_logits, _ = self._logits(state.d.params, state, real, fake, kdrop)
-    _, g_loss = self.loss(real_logits, fake_logits)
-    return g_loss, ({"g_loss": g_loss}, g_cols)
+    g_loss, metrics = self.g_objective(self, state, real, fake, kdrop)
+    return g_loss, ({"g_loss": g_loss, **metrics}, g_cols)

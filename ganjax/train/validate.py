@@ -5,11 +5,12 @@ from __future__ import annotations
 import inspect
 import os
 
+from ganjax.augment import validate_augment
 from ganjax.data.sources import DATASETS
 from ganjax.errors import ConfigError
 from ganjax.losses import LOSSES
 from ganjax.models import MODELS
-from ganjax.objectives import OBJECTIVES
+from ganjax.objectives import G_OBJECTIVES, OBJECTIVES
 from ganjax.optimizers import OPTIMIZERS
 from ganjax.parallel import PARALLELISM, PMAP_IMPLS
 from ganjax.regularizers import check_regularizers
@@ -52,6 +53,8 @@ def validate_config(config, workdir: str | None = None) -> None:
   check_regularizers(config.get("regularizers", None))
   _check_kwargs(LOSSES.get(config.loss), dict(config.get("loss_kwargs", {})), "loss_kwargs")
   OBJECTIVES.get(config.objective)
+  G_OBJECTIVES.get(config.get("g_objective", "adversarial"))
+  validate_augment(config.get("augment", None) or {})
   for side in ("g_optimizer", "d_optimizer"):
     OPTIMIZERS.get(config[side].name)
     lr = config[side].get("learning_rate")
