@@ -33,6 +33,8 @@ _NET = flags.DEFINE_string("feature_net", "fashion_mnist_cnn",
                            f"Feature network: {', '.join(FEATURE_NETS.names())}.")
 _NET_WEIGHTS = flags.DEFINE_string("feature_net_weights", None,
                                    "Weights file passed to the feature network (weights_path=).")
+_INCEPTION = flags.DEFINE_string("inception_weights", None, "With --feature_net=inception_v3: pytorch-fid's "
+                                 ".pth or a converted .npz (else $GANJAX_INCEPTION_WEIGHTS).")
 _DATASET = flags.DEFINE_string("dataset", None, "Dataset to compare with (default: the workdir's).")
 _SPLIT = flags.DEFINE_string("split", "test", "Its split.")
 _KEEP = flags.DEFINE_integer("keep_features", DEFAULT_KEEP_FEATURES,
@@ -48,7 +50,8 @@ _CACHE = flags.DEFINE_string("cache_dir", None, "Reference-statistics cache (def
 def main(argv):
   del argv
   quiet_library_logs()
-  options = {"weights_path": _NET_WEIGHTS.value} if _NET_WEIGHTS.value else {}
+  weights = _NET_WEIGHTS.value or (_INCEPTION.value if _NET.value == "inception_v3" else None)
+  options = {"weights_path": weights} if weights else {}
   try:
     row = score(metrics=_METRICS.value, workdir=_WORKDIR.value, samples=_SAMPLES.value,
                 labels=_LABELS.value, num_samples=_NUM.value, feature_net=_NET.value,

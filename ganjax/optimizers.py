@@ -2,13 +2,18 @@
 
 A config block looks like `{"name": "adam", "learning_rate": 2e-4, "b1": 0.5, "b2": 0.999}`;
 only the fields an optimizer takes are read, so one block shape serves every optimizer.
-Two time-scale training (TTUR) is two blocks with different learning rates.
+Two time-scale training (TTUR, Heusel et al. 2017) is two blocks with different learning rates,
+e.g. d_optimizer.learning_rate=4e-4 and g_optimizer.learning_rate=1e-4.
+Options every block takes: `grad_clip_norm` (clip the gradient's global norm first) and
+`weight_clip` (WGAN's parameter clipping to [-c, c] after the update, Arjovsky et al. 2017).
 """
 
 from __future__ import annotations
 
 from typing import Any, Mapping
 
+import jax
+import jax.numpy as jnp
 import optax
 
 from ganjax.errors import ConfigError
@@ -37,4 +42,25 @@ def build_optimizer(cfg: Mapping[str, Any]) -> optax.GradientTransformation:
   clip = cfg.get("grad_clip_norm", None)
   if clip:
     tx = optax.chain(optax.clip_by_global_norm(clip), tx)
+  weight_clip = cfg.get("weight_clip", None)
+  if weight_clip is not None:
+    if (isinstance(weight_clip, bool) or not isinstance(weight_clip, (int, float))
+        or not weight_clip > 0):
+      raise ConfigError(f"optimizer weight_clip must be a number > 0 (WGAN uses 0.01) or None, got "
+                        f"{weight_clip!r}.")
+    tx = optax.chain(tx, clip_params(float(weight_clip)))
   return tx
+
+
+def clip_params(c: float) -> optax.GradientTransformation:
+  """Projects the parameters onto [-c, c] after the update (WGAN weight clipping, Arjovsky et al.
+  2017, Alg. 1): turns the update u into clip(p + u, -c, c) - p, so `optax.apply_updates` lands on
+  the clipped parameters (up to one float rounding) and the training step stays unchanged."""
+
+  def update(updates, state, params):
+    if params is None:
+      raise ValueError("clip_params needs the parameters: call tx.update(grads, state, params).")
+    new = jax.tree.map(lambda u, p: jnp.clip(p + u, -c, c) - p, updates, params)
+    return new, state
+
+  return optax.GradientTransformation(lambda params: optax.EmptyState(), update)

@@ -108,3 +108,15 @@ def test_feature_net_errors_name_the_fix(net):
   with pytest.raises(ConfigError, match="Valid feature network names: .*fashion_mnist_cnn"):
     build_feature_net("inceptoin")
   assert "fashion_mnist_cnn" in FEATURE_NETS
+
+
+@pytest.mark.slow
+def test_inception_v3_is_registered_with_a_weights_path(tmp_path):
+  from ganjax.metrics import inception
+  rng = np.random.default_rng(0)
+  np.savez(tmp_path / "random.npz", **{k: rng.normal(0, 0.05, s).astype(np.float32)
+                                       for k, s in inception.expected_state_dict_shapes().items()})
+  net = build_feature_net("inception_v3", weights_path=str(tmp_path / "random.npz"), batch_size=2)
+  features, logits = net(np.zeros((3, 28, 28, 1), np.uint8))  # any size: resized to 299
+  assert features.shape == (3, 2048) and logits.shape == (3, 1008)
+  assert net.cache_key.startswith("inception_v3-")

@@ -31,10 +31,10 @@ def test_one_step_matches_hand_computed_bce(digits_config):
 
   new_state, metrics = exp.train_step(state, {"image": real, "label": jnp.zeros(cfg.batch_size, jnp.int32)})
 
-  # Keys as documented in ganjax.train.step.step_keys and the objective: (latent, dropout).
+  # Keys as documented in ganjax.train.step.step_keys and the objective: (latent, dropout, aug, penalty).
   kd, kg = jax.random.split(jax.random.fold_in(key, 0))
-  z_d = sample_latent(jax.random.split(kd)[0], cfg.batch_size, exp.models.latent_dim)
-  z_g = sample_latent(jax.random.split(kg)[0], cfg.batch_size, exp.models.latent_dim)
+  z_d = sample_latent(jax.random.split(kd, 4)[0], cfg.batch_size, exp.models.latent_dim)
+  z_g = sample_latent(jax.random.split(kg, 4)[0], cfg.batch_size, exp.models.latent_dim)
   fake_d, _ = g.apply(g_vars0, z_d, train=True, mutable=["batch_stats"])
   d_loss = (_bce_hand(d.apply({"params": d0}, real, train=False), 1)
             + _bce_hand(d.apply({"params": d0}, fake_d, train=False), 0))

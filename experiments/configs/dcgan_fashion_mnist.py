@@ -8,10 +8,12 @@ def get_config() -> ml_collections.ConfigDict:
   c.seed = 0
   c.dataset = ml_collections.ConfigDict(dict(name="fashion_mnist", source_dir=None, data_dir=None))
   c.model = ml_collections.ConfigDict(dict(name="dcgan", latent_dim=32, dropout_rate=0.4,
-                                           upsample="subpixel"))
+                                           upsample="subpixel", spectral_norm=False))
   c.objective = "unconditional"
   c.loss = "non_saturating"  # any ganjax.losses.LOSSES name
   c.loss_kwargs = ml_collections.ConfigDict()  # e.g. {"label_smoothing": 0.1} for non_saturating
+  # D regularizers by name -> hyperparameters (ganjax.regularizers), e.g. {"r1": {"weight": 1.0}}.
+  c.regularizers = ml_collections.ConfigDict()
   # RMSprop with Keras' defaults, as the seed compiles both models.
   c.g_optimizer = ml_collections.ConfigDict(dict(name="rmsprop", learning_rate=1e-3))
   c.d_optimizer = ml_collections.ConfigDict(dict(name="rmsprop", learning_rate=1e-3))
@@ -40,4 +42,14 @@ def get_config() -> ml_collections.ConfigDict:
   c.eval_feature_net = "fashion_mnist_cnn"
   # Fault injection for tests: steps whose batch is replaced by NaN.
   c.debug = ml_collections.ConfigDict(dict(nan_at_steps=(-1,)))
+  # Augmentation and techniques, all off (README "Augmentation and techniques").
+  c.augment = ml_collections.ConfigDict(dict(policy="", p=1.0, ada=False, ada_p_init=0.0,
+                                             ada_target=0.6, ada_interval=4, ada_kimg=500.0))
+  c.g_objective = "adversarial"  # or "feature_matching"
+  c.model.minibatch_stddev = False
+  c.model.minibatch_stddev_group = 4
+  c.model.minibatch_discrimination = 0  # number of kernels; 0 = off
+  c.model.minibatch_kernel_dim = 5
+  c.model.g_norm = "batch"  # or "virtual_batch" (DCGAN generator)
+  c.model.vbn_reference_size = 32
   return c

@@ -100,3 +100,25 @@ def fashion_mnist_cnn(weights_path: str | None = None, batch_size: int = 500) ->
 
 fashion_mnist_cnn.image_shape = (28, 28, 1)
 FEATURE_NETS.register("fashion_mnist_cnn", fashion_mnist_cnn)
+
+
+def _file_sha256(path: str) -> str:
+  import hashlib
+  digest = hashlib.sha256()
+  with open(path, "rb") as f:
+    for chunk in iter(lambda: f.read(1 << 20), b""):
+      digest.update(chunk)
+  return digest.hexdigest()
+
+
+def inception_v3(weights_path: str | None = None, batch_size: int = 50) -> FeatureNet:
+  """InceptionV3 as pytorch-fid ports it (ganjax/metrics/inception.py): pool3 [N, 2048], logits
+  [N, 1008], any image size (resized to 299). weights_path: the .pth or converted .npz (else
+  $GANJAX_INCEPTION_WEIGHTS); nothing is downloaded."""
+  from ganjax.metrics import inception
+  path = inception.resolve_weights_path(weights_path)
+  fn = inception.inception_feature_fn(path, batch_size=batch_size)
+  return FeatureNet(name="inception_v3", apply=fn, weights_hash=_file_sha256(path), batch_size=batch_size)
+
+
+FEATURE_NETS.register("inception_v3", inception_v3)

@@ -18,6 +18,7 @@ import jax.numpy as jnp
 
 from ganjax.errors import ConfigError
 from ganjax.models.dcgan import DCGANDiscriminator, DCGANGenerator
+from ganjax.models.layers import minibatch_options
 from ganjax.models.mlp import MLPDiscriminator, MLPGenerator
 from ganjax.registry import Registry
 
@@ -37,12 +38,17 @@ def _dcgan(cfg: Any, data_shape: Sequence[int], dtype, axis_name=None) -> GANMod
   h, w, _ = data_shape
   if cfg.get("upsample", "subpixel") not in ("subpixel", "conv_transpose"):
     raise ConfigError(f"model.upsample must be 'subpixel' or 'conv_transpose', got {cfg.upsample!r}.")
+  if cfg.get("g_norm", "batch") not in ("batch", "virtual_batch"):
+    raise ConfigError(f"model.g_norm must be 'batch' or 'virtual_batch', got {cfg.g_norm!r}.")
+  if cfg.get("g_norm") == "virtual_batch" and not cfg.get("vbn_reference_size", 32) >= 1:
+    raise ConfigError(f"model.vbn_reference_size must be >= 1, got {cfg.vbn_reference_size!r}.")
   if h % 4 or w % 4:
     raise ConfigError(f"model 'dcgan' needs image height and width divisible by 4, got {tuple(data_shape)}.")
   g = DCGANGenerator(tuple(data_shape), cfg.get("g_base_features", 128),
-                     cfg.get("g_mid_features", 64), cfg.get("upsample", "subpixel"), axis_name, dtype=dtype)
+                     cfg.get("g_mid_features", 64), cfg.get("upsample", "subpixel"), axis_name, dtype=dtype,
+                     norm=cfg.get("g_norm", "batch"), vbn_reference_size=cfg.get("vbn_reference_size", 32))
   d = DCGANDiscriminator(tuple(cfg.get("d_features", (64, 128))), cfg.get("dropout_rate", 0.4),
-                         dtype=dtype)
+                         cfg.get("spectral_norm", False), dtype=dtype, **minibatch_options(cfg))
   return GANModels(g, d, cfg.latent_dim)
 
 
@@ -52,7 +58,7 @@ def _mlp(cfg: Any, data_shape: Sequence[int], dtype, axis_name=None) -> GANModel
   g = MLPGenerator(tuple(data_shape), tuple(cfg.get("g_hidden", (100, 150))),
                    cfg.get("activation", "selu"), cfg.get("output_activation", "tanh"), dtype=dtype)
   d = MLPDiscriminator(tuple(cfg.get("d_hidden", (150, 100))), cfg.get("activation", "selu"),
-                       dtype=dtype)
+                       cfg.get("spectral_norm", False), dtype=dtype, **minibatch_options(cfg))
   return GANModels(g, d, cfg.latent_dim)
 
 

@@ -16,6 +16,8 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
+from ganjax.models.spectral_norm import maybe_spectral_norm
+from ganjax.models.layers import MinibatchHead, VirtualBatchNorm, reference_latents
 from ganjax.models.upsample import SubpixelConvTranspose
 
 _INIT = nn.initializers.xavier_uniform()
@@ -30,20 +32,29 @@ class DCGANGenerator(nn.Module):
   upsample: str = "subpixel"
   axis_name: str | None = None  # set under shard_map: BatchNorm statistics over the global batch
   dtype: jnp.dtype = jnp.float32
+  # "batch": BatchNorm; "virtual_batch": VirtualBatchNorm against `vbn_reference_size` fixed
+  # reference latents run through G with every batch (ganjax/models/layers.py).
+  norm: str = "batch"
+  vbn_reference_size: int = 32
 
   @nn.compact
   def __call__(self, z: jax.Array, *, train: bool) -> jax.Array:
     """z: [B, latent] -> images [B, H, W, C] float in [-1, 1]."""
     h, w, c = self.image_shape
-    norm = lambda: nn.BatchNorm(use_running_average=not train, momentum=0.99, epsilon=1e-3,
-                                axis_name=self.axis_name if train else None, dtype=self.dtype)
+    n_ref = self.vbn_reference_size if self.norm == "virtual_batch" else 0
+    if n_ref:
+      z = jnp.concatenate([reference_latents(self, n_ref, z.shape[-1]).astype(z.dtype), z])
+      norm = lambda: VirtualBatchNorm(n_ref, epsilon=1e-3, dtype=self.dtype)
+    else:
+      norm = lambda: nn.BatchNorm(use_running_average=not train, momentum=0.99, epsilon=1e-3,
+                                  axis_name=self.axis_name if train else None, dtype=self.dtype)
     x = nn.Dense(h // 4 * w // 4 * self.base_features, kernel_init=_INIT, dtype=self.dtype)(z)
     x = x.reshape(z.shape[0], h // 4, w // 4, self.base_features)
     x = norm()(x)
     x = nn.selu(self._up(self.mid_features, "up_0")(x))
     x = norm()(x)
     x = self._up(c, "up_1")(x)
-    return jnp.tanh(x).astype(jnp.float32)
+    return jnp.tanh(x[n_ref:]).astype(jnp.float32)
 
   def _up(self, features: int, name: str) -> nn.Module:
     """A k5 s2 "SAME" transposed convolution; both variants share parameter names and shapes."""
@@ -57,15 +68,26 @@ class DCGANGenerator(nn.Module):
 class DCGANDiscriminator(nn.Module):
   features: Sequence[int] = (64, 128)
   dropout_rate: float = 0.4
+  spectral_norm: bool = False  # every kernel spectrally normalised (ganjax/models/spectral_norm.py)
   dtype: jnp.dtype = jnp.float32
+  # Cross-example layers before the output (ganjax/models/layers.py); 0 = off.
+  minibatch_stddev_group: int = 0
+  minibatch_kernels: int = 0
+  minibatch_kernel_dim: int = 5
 
   @nn.compact
   def __call__(self, x: jax.Array, *, train: bool) -> jax.Array:
-    """x: [B, H, W, C] float in [-1, 1] -> logits [B] float32."""
+    """x: [B, H, W, C] float in [-1, 1] -> logits [B] float32.
+
+    Sows the flattened last conv features [B, F] as intermediates["features"] (feature matching).
+    """
+    sn = lambda layer: maybe_spectral_norm(layer, enabled=self.spectral_norm, train=train)
     x = x.astype(self.dtype)
     for f in self.features:
-      x = nn.Conv(f, (5, 5), (2, 2), padding="SAME", kernel_init=_INIT, dtype=self.dtype)(x)
+      x = sn(nn.Conv(f, (5, 5), (2, 2), padding="SAME", kernel_init=_INIT, dtype=self.dtype))(x)
       x = nn.leaky_relu(x, 0.2)
       x = nn.Dropout(self.dropout_rate, deterministic=not train)(x)
-    x = x.reshape(x.shape[0], -1)
-    return nn.Dense(1, kernel_init=_INIT, dtype=self.dtype)(x)[:, 0].astype(jnp.float32)
+    self.sow("intermediates", "features", x.reshape(x.shape[0], -1))
+    x = MinibatchHead(self.minibatch_stddev_group, self.minibatch_kernels,
+                      self.minibatch_kernel_dim, self.dtype)(x)
+    return sn(nn.Dense(1, kernel_init=_INIT, dtype=self.dtype))(x)[:, 0].astype(jnp.float32)

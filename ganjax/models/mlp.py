@@ -13,6 +13,9 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
+from ganjax.models.spectral_norm import maybe_spectral_norm
+from ganjax.models.layers import MinibatchHead
+
 _ACTIVATIONS = {"selu": nn.selu, "relu": nn.relu, "leaky_relu": lambda x: nn.leaky_relu(x, 0.2),
                 "tanh": jnp.tanh, "none": lambda x: x}
 
@@ -39,13 +42,21 @@ class MLPGenerator(nn.Module):
 class MLPDiscriminator(nn.Module):
   hidden: Sequence[int] = (150, 100)
   activation: str = "selu"
+  spectral_norm: bool = False  # every kernel spectrally normalised (ganjax/models/spectral_norm.py)
   dtype: jnp.dtype = jnp.float32
+  # Cross-example layers before the output (ganjax/models/layers.py); 0 = off.
+  minibatch_stddev_group: int = 0
+  minibatch_kernels: int = 0
+  minibatch_kernel_dim: int = 5
 
   @nn.compact
   def __call__(self, x: jax.Array, *, train: bool) -> jax.Array:
-    """x: [B, ...] -> logits [B] float32."""
-    del train
+    """x: [B, ...] -> logits [B] float32; sows the last hidden layer as intermediates["features"]."""
+    sn = lambda layer: maybe_spectral_norm(layer, enabled=self.spectral_norm, train=train)
     x = x.reshape(x.shape[0], -1).astype(self.dtype)
     for f in self.hidden:
-      x = _ACTIVATIONS[self.activation](nn.Dense(f, dtype=self.dtype)(x))
-    return nn.Dense(1, dtype=self.dtype)(x)[:, 0].astype(jnp.float32)
+      x = _ACTIVATIONS[self.activation](sn(nn.Dense(f, dtype=self.dtype))(x))
+    self.sow("intermediates", "features", x)
+    x = MinibatchHead(self.minibatch_stddev_group, self.minibatch_kernels,
+                      self.minibatch_kernel_dim, self.dtype)(x)
+    return sn(nn.Dense(1, dtype=self.dtype))(x)[:, 0].astype(jnp.float32)

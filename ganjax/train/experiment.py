@@ -59,7 +59,8 @@ class Experiment:
                         shapes, self.state_sharding)
 
   def _create(self, key: jax.Array) -> GANState:
-    return create_state(self.models, self.g_tx, self.d_tx, key, self.data_shape)
+    return create_state(self.models, self.g_tx, self.d_tx, key, self.data_shape,
+                        self.objective.techniques)
 
   def init_state(self) -> GANState:
     key = jax.random.PRNGKey(self.config.seed)
@@ -73,7 +74,8 @@ class Experiment:
     step = make_train_step(self.objective, self.g_tx, self.d_tx,
                            d_steps=self.config.get("d_steps", 1),
                            ema_decay=self.config.get("ema_decay", 0.999),
-                           max_bad_steps=self.config.get("max_bad_steps", 20), axis_name=axis)
+                           max_bad_steps=self.config.get("max_bad_steps", 20), axis_name=axis,
+                           techniques=self.objective.techniques)
     if axis is not None and self.config.get("pmap_impl", "shard_map") == "jax_pmap":
       return parallel.jax_pmap_step(step, self.mesh, self.state_sharding)
     if axis is not None:

@@ -10,6 +10,7 @@ import jax.numpy as jnp
 import optax
 
 from ganjax.train import guard
+from ganjax.train.techniques import init_extras
 
 PyTree = Any
 
@@ -51,10 +52,11 @@ def init_side(module, tx: optax.GradientTransformation, key: jax.Array, *inputs)
   return Side(params=params, collections=dict(variables), opt_state=tx.init(params))
 
 
-def create_state(models, g_tx, d_tx, key: jax.Array, data_shape) -> GANState:
+def create_state(models, g_tx, d_tx, key: jax.Array, data_shape, techniques=()) -> GANState:
   """Builds the initial GANState. Pure: jit it with out_shardings to place it on a mesh.
 
-  models: ganjax.models.GANModels; data_shape: per-example shape, e.g. (28, 28, 1).
+  models: ganjax.models.GANModels; data_shape: per-example shape, e.g. (28, 28, 1);
+  techniques: ganjax.train.techniques.StatefulTechnique whose state starts in `extras`.
   """
   kg, kd = jax.random.split(jax.random.fold_in(key, 0x1A17))
   z = jnp.zeros((1, models.latent_dim), jnp.float32)
@@ -63,4 +65,5 @@ def create_state(models, g_tx, d_tx, key: jax.Array, data_shape) -> GANState:
   d = init_side(models.discriminator, d_tx, kd, x)
   return GANState(step=jnp.zeros((), jnp.int32), key=key, g=g, d=d,
                   ema_params=jax.tree.map(jnp.copy, g.params),
-                  extras={guard.KEY: guard.init_counters()})
+                  extras={guard.KEY: guard.init_counters(),
+                          **init_extras(techniques, g.params, d.params)})

@@ -9,6 +9,7 @@ import jax.numpy as jnp
 import optax
 
 from ganjax.train import guard
+from ganjax.train.techniques import update_extras
 from ganjax.train.state import GANState, Side
 
 Metrics = dict[str, jax.Array]
@@ -42,7 +43,8 @@ def make_train_step(objective: Any, g_tx: optax.GradientTransformation,
                     d_tx: optax.GradientTransformation, *, d_steps: int = 1,
                     ema_decay: float = 0.999,
                     max_bad_steps: int = 20,
-                    axis_name: str | None = None) -> Callable[[GANState, Any], tuple[GANState, Metrics]]:
+                    axis_name: str | None = None,
+                    techniques=()) -> Callable[[GANState, Any], tuple[GANState, Metrics]]:
   """Returns `train_step(state, batch) -> (state, metrics)`; pure, to be jitted with donation.
 
   The critic runs `d_steps` updates inside one `lax.fori_loop` (one compiled call, no Python loop
@@ -50,6 +52,7 @@ def make_train_step(objective: Any, g_tx: optax.GradientTransformation,
   against the updated critic. Metrics are float32 scalars. A step with a non-finite loss or
   gradient applies no update (see ganjax.train.guard). With `axis_name` the step is the
   per-device body of a `shard_map`: gradients and metrics are pmean-ed over that axis.
+  `techniques` (ganjax.train.techniques) advance their `state.extras` entries after the updates.
   """
 
   def train_step(state: GANState, batch) -> tuple[GANState, Metrics]:
@@ -74,6 +77,7 @@ def make_train_step(objective: Any, g_tx: optax.GradientTransformation,
     metrics = {k: jnp.asarray(v, jnp.float32) for k, v in {**d_metrics, **g_metrics}.items()}
     if axis_name is not None:
       metrics = jax.lax.pmean(metrics, axis_name)
+    state = update_extras(techniques, state, metrics)
     return guard.guarded(old, state, metrics, max_bad_steps)
 
   return train_step

@@ -5,14 +5,16 @@ from __future__ import annotations
 import inspect
 import os
 
+from ganjax.augment import validate_augment
 from ganjax.data.sources import DATASETS
 from ganjax.errors import ConfigError
 from ganjax.losses import LOSSES
 from ganjax.metrics.eval_config import check_eval_config
 from ganjax.models import MODELS
-from ganjax.objectives import OBJECTIVES
+from ganjax.objectives import G_OBJECTIVES, OBJECTIVES
 from ganjax.optimizers import OPTIMIZERS
 from ganjax.parallel import PARALLELISM, PMAP_IMPLS
+from ganjax.regularizers import check_regularizers
 
 REQUIRED = ("seed", "batch_size", "num_train_steps", "dataset", "model", "loss", "objective",
             "g_optimizer", "d_optimizer")
@@ -46,8 +48,14 @@ def validate_config(config, workdir: str | None = None) -> None:
     raise ConfigError("config.fsdp=True needs config.parallelism='jit' (shard_map mode replicates the state).")
   DATASETS.get(config.dataset.name)
   MODELS.get(config.model.name)
+  if not isinstance(config.model.get("spectral_norm", False), bool):
+    raise ConfigError(f"config.model.spectral_norm must be True or False, got "
+                      f"{config.model.spectral_norm!r}.")
+  check_regularizers(config.get("regularizers", None))
   _check_kwargs(LOSSES.get(config.loss), dict(config.get("loss_kwargs", {})), "loss_kwargs")
   OBJECTIVES.get(config.objective)
+  G_OBJECTIVES.get(config.get("g_objective", "adversarial"))
+  validate_augment(config.get("augment", None) or {})
   for side in ("g_optimizer", "d_optimizer"):
     OPTIMIZERS.get(config[side].name)
     lr = config[side].get("learning_rate")

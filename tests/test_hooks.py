@@ -1,0 +1,68 @@
+"""The objective's extension points (augmentation, D penalty, stateful techniques) against hand
+computations: a regularizer or augmentation plugs in without touching the step or the loop."""
+
+import dataclasses
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from ganjax.objectives import sample_latent
+from ganjax.train.experiment import build_experiment
+from ganjax.train.techniques import StatefulTechnique
+
+
+def _softplus(x):
+  return np.logaddexp(0.0, np.asarray(x, np.float64))
+
+
+def _setup(cfg, **objective_fields):
+  cfg.model.dropout_rate = 0.0  # deterministic D for the hand computation
+  exp = build_experiment(cfg)
+  exp.objective = dataclasses.replace(exp.objective, **objective_fields)
+  return exp
+
+
+def test_penalty_and_augment_enter_the_d_loss(digits_config):
+  weight = 0.5
+
+  def penalty(inputs):  # a toy penalty that uses the critic: weight * E[critic(real)^2]
+    value = weight * jnp.mean(inputs.critic(inputs.real) ** 2)
+    return value, {"toy_penalty": value}
+
+  flip = lambda images, key, state: images[:, :, ::-1, :]  # deterministic "augmentation"
+  exp = _setup(digits_config, d_penalty=penalty, augment=flip)
+  state = exp.init_state()
+  g_vars, d_vars = jax.device_get(state.g.variables()), jax.device_get(state.d.variables())
+  root_key = jax.device_get(state.key)  # read before the step donates the state
+  real = jax.random.uniform(jax.random.PRNGKey(3), (8, 16, 16, 1), minval=-1, maxval=1)
+  _, metrics = exp.train_step(state, {"image": real, "label": jnp.zeros(8, jnp.int32)})
+
+  kd, _ = jax.random.split(jax.random.fold_in(root_key, 0))
+  z = sample_latent(jax.random.split(kd, 4)[0], 8, exp.models.latent_dim)
+  fake, _ = exp.models.generator.apply(g_vars, z, train=True, mutable=["batch_stats"])
+  d = lambda x: np.asarray(exp.models.discriminator.apply(d_vars, x[:, :, ::-1, :], train=False))
+  adv = np.mean(_softplus(-d(real))) + np.mean(_softplus(d(fake)))
+  toy = weight * np.mean(d(real).astype(np.float64) ** 2)
+  np.testing.assert_allclose(float(metrics["d_adv_loss"]), adv, rtol=1e-5)
+  np.testing.assert_allclose(float(metrics["toy_penalty"]), toy, rtol=1e-5)
+  np.testing.assert_allclose(float(metrics["d_loss"]), adv + toy, rtol=1e-5)
+
+
+def test_stateful_technique_advances_inside_the_step_and_resets_on_bad_steps(digits_config):
+  counter = StatefulTechnique(
+      name="sign_sum",
+      init=lambda g_params, d_params: {"n": jnp.zeros((), jnp.int32), "sum": jnp.zeros(())},
+      update=lambda e, state, m: {"n": e["n"] + 1, "sum": e["sum"] + m["d_real_sign"]})
+  exp = _setup(digits_config, techniques=(counter,))
+  state = exp.init_state()
+  batch = {"image": jnp.zeros((8, 16, 16, 1)), "label": jnp.zeros(8, jnp.int32)}
+  signs = []
+  for _ in range(3):
+    state, metrics = exp.train_step(state, batch)
+    signs.append(float(metrics["d_real_sign"]))
+  assert int(state.extras["sign_sum"]["n"]) == 3
+  np.testing.assert_allclose(float(state.extras["sign_sum"]["sum"]), sum(signs), rtol=1e-6)
+  # A non-finite step applies no update, to the technique's state too.
+  state, _ = exp.train_step(state, {**batch, "image": jnp.full((8, 16, 16, 1), jnp.nan)})
+  assert int(state.extras["sign_sum"]["n"]) == 3 and int(state.step) == 4
