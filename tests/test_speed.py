@@ -5,6 +5,7 @@ import os
 
 import jax
 import numpy as np
+import pytest
 
 from conftest import run_script
 from ganjax.data.feed import BatchFeed
@@ -54,6 +55,7 @@ def test_prefetch_yields_the_inline_batches_and_data_states(digits_config):
   assert ahead[-1][3] == ref.get_state()
 
 
+@pytest.mark.slow  # ~30 s idle: three step programs compiled
 def test_loop_with_2_steps_per_dispatch_and_prefetch_matches_single_steps(digits_config, tmp_path):
   # Plan for k=2 (log every 3, checkpoint every 4, 7 steps): blocks at 0 and 4, single steps 2, 3, 6.
   cfg = digits_config
