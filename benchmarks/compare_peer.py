@@ -45,7 +45,6 @@ def ganjax_worker(args) -> dict:
   import jax
   if args.cpu_devices:
     jax.config.update("jax_num_cpu_devices", args.cpu_devices)
-  from ml_collections import config_flags  # noqa: F401  (ConfigDict loading helpers)
   from experiments.configs import dcgan_fashion_mnist
   from ganjax import compile_cache
   from ganjax.train.timing import time_config
