@@ -27,6 +27,12 @@ def get_config() -> ml_collections.ConfigDict:
   c.pmap_impl = "shard_map"  # pmap mode: "shard_map", or "jax_pmap" (legacy jax.pmap, one process)
   c.fsdp = False  # jit mode: shard parameters and optimizer state over the `data` axis too
   c.model_parallel = 1  # size of the mesh's `model` axis
+  # Speed (BENCHMARKS.md): k steps per dispatch under lax.scan (same results as k = 1); blocks of
+  # batches staged this many blocks ahead by a background thread (0 = inline); the persistent
+  # compilation cache directory ("" = off).
+  c.steps_per_dispatch = 1
+  c.prefetch = 0
+  c.compilation_cache_dir = "~/.cache/ganjax/jax_compilation"
   c.log_every = 50
   c.sample_every = 500
   c.num_grid_samples = 64

@@ -18,6 +18,7 @@ from ganjax.losses import get_loss
 from ganjax.models import GANModels, build_models
 from ganjax.objectives import OBJECTIVES, sample_latent
 from ganjax.optimizers import build_optimizer
+from ganjax.train import dispatch
 from ganjax.train.state import GANState, create_state
 from ganjax.train.step import make_train_step
 from ganjax.train.validate import validate_config
@@ -70,18 +71,33 @@ class Experiment:
   def train_step(self) -> Callable[[GANState, dict], tuple[GANState, dict]]:
     """jit(train_step) with the state donated; batch sharded over `data`. In "pmap" mode the
     same step runs per device under shard_map with explicit pmeans."""
+    step = self._step
+    if self.parallelism == "pmap" and self.config.get("pmap_impl", "shard_map") == "jax_pmap":
+      return parallel.jax_pmap_step(step, self.mesh, self.state_sharding)
+    return self._jit(step)
+
+  @functools.cached_property
+  def train_steps(self) -> Callable[[GANState, dict], tuple[GANState, dict]]:
+    """Like `train_step` over a block of batches [k, B, ...]: k steps in one dispatch under
+    `lax.scan`, returning the last step's metrics (config.steps_per_dispatch; dispatch.py)."""
+    return self._jit(dispatch.scan_steps(self._step))
+
+  def _jit(self, step):
+    return jax.jit(step, donate_argnums=0,
+                   out_shardings=(self.state_sharding, parallel.replicated(self.mesh)))
+
+  @functools.cached_property
+  def _step(self):
+    """The pure step (under shard_map in pmap mode), before jit."""
     axis = parallel.DATA_AXIS if self.parallelism == "pmap" else None
     step = make_train_step(self.objective, self.g_tx, self.d_tx,
                            d_steps=self.config.get("d_steps", 1),
                            ema_decay=self.config.get("ema_decay", 0.999),
                            max_bad_steps=self.config.get("max_bad_steps", 20), axis_name=axis,
                            techniques=self.objective.techniques)
-    if axis is not None and self.config.get("pmap_impl", "shard_map") == "jax_pmap":
-      return parallel.jax_pmap_step(step, self.mesh, self.state_sharding)
-    if axis is not None:
+    if axis is not None and self.config.get("pmap_impl", "shard_map") != "jax_pmap":
       step = parallel.shard_map_step(step, self.mesh)
-    return jax.jit(step, donate_argnums=0,
-                   out_shardings=(self.state_sharding, parallel.replicated(self.mesh)))
+    return step
 
   @functools.cached_property
   def generate(self) -> Callable[..., jax.Array]:

@@ -11,13 +11,15 @@ from absl import logging
 
 from ganjax import faults
 from ganjax.checkpoint import Checkpointer
-from ganjax.data.pipeline import global_batch, make_train_dataset
+from ganjax.data.feed import BatchFeed
+from ganjax.data.pipeline import make_train_dataset
 from ganjax.data.sources import data_source
 from ganjax.errors import GanjaxError
 from ganjax.images import image_grid, save_png, to_uint8
 from ganjax.metrics.periodic import PeriodicEvaluator
 from ganjax.reporting import MetricWriter, progress_bar
 from ganjax.train import guard
+from ganjax.train.dispatch import plan_blocks, stage_block
 from ganjax.train.experiment import build_experiment, fixed_noise_key
 from ganjax.train.state import GANState
 from ganjax.workdir_lock import WorkdirLock
@@ -92,14 +94,16 @@ def _train(exp, config, workdir: str) -> GANState:
   poison_steps = set(config.get("debug", {}).get("nan_at_steps", ()))
   max_bad = config.get("max_bad_steps", 20)
   last_time, last_step = time.perf_counter(), start
+  k = config.get("steps_per_dispatch", 1)
+  plan = plan_blocks(start, total, k, [log_every, sample_every, ckpt.save_every,
+                                      config.get("eval_every", 0)])
+  feed = BatchFeed(data_iter, plan, lambda i, b: _poison(b) if i in poison_steps else b,
+                   lambda bs: stage_block(bs, exp.mesh), prefetch=config.get("prefetch", 0))
   try:
     with progress_bar(start, total) as bar:
-      for step in range(start, total):
-        local = next(data_iter)
-        if step in poison_steps:
-          local = _poison(local)
-        state, metrics = exp.train_step(state, global_batch(local, exp.batch_sharding))
-        done = step + 1
+      for step, n, batch in feed:
+        state, metrics = (exp.train_step if n == 1 else exp.train_steps)(state, batch)
+        done = step + n
         if done % log_every == 0 or done == total:
           metrics = jax.device_get(metrics)
           now = time.perf_counter()
@@ -113,13 +117,14 @@ def _train(exp, config, workdir: str) -> GANState:
           write_sample_grid(exp, state, workdir, done)
         if ckpt.save_every and done % ckpt.save_every == 0 or done == total:
           _check_tripped(state, ckpt, max_bad)
-          ckpt.save(done, state, data_iter.get_state(), force=done == total)
+          ckpt.save(done, state, feed.data_state(), force=done == total)
         evaluator.maybe_evaluate(done, total, state, writer)
         faults.maybe_kill("kill_after_step", done)
-        bar.update(1)
+        bar.update(n)
     if total <= start:
       logging.info("Nothing to train: checkpoint is at step %d >= num_train_steps=%d", start, total)
   finally:
+    feed.close()
     ckpt.close()
     evaluator.close()
     writer.close()

@@ -34,16 +34,20 @@ def validate_config(config, workdir: str | None = None) -> None:
     raise ConfigError(f"config lacks {', '.join(missing)}; start from experiments/configs/*.py.")
   _positive_int(config, "batch_size")
   _positive_int(config, "num_train_steps", minimum=0)
-  for field in ("d_steps", "log_every", "keep_checkpoints"):
+  for field in ("d_steps", "log_every", "keep_checkpoints", "steps_per_dispatch"):
     if field in config:
       _positive_int(config, field)
-  for field in ("sample_every", "checkpoint_every"):
+  for field in ("sample_every", "checkpoint_every", "prefetch"):
     if field in config:
       _positive_int(config, field, minimum=0)
   if config.get("parallelism", "jit") not in PARALLELISM:
     raise ConfigError(f"config.parallelism must be one of {PARALLELISM}, got {config.parallelism!r}.")
   if config.get("pmap_impl", "shard_map") not in PMAP_IMPLS:
     raise ConfigError(f"config.pmap_impl must be one of {PMAP_IMPLS}, got {config.pmap_impl!r}.")
+  if config.get("steps_per_dispatch", 1) > 1 and config.get("parallelism", "jit") == "pmap" and \
+      config.get("pmap_impl", "shard_map") == "jax_pmap":
+    raise ConfigError("config.steps_per_dispatch > 1 needs a jitted step; with parallelism='pmap' "
+                      "use pmap_impl='shard_map'.")
   if config.get("fsdp", False) and config.get("parallelism", "jit") != "jit":
     raise ConfigError("config.fsdp=True needs config.parallelism='jit' (shard_map mode replicates the state).")
   DATASETS.get(config.dataset.name)

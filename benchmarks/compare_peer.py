@@ -1,0 +1,131 @@
+r"""ganjax vs the idiomatic PyTorch peer (benchmarks/peers/torch_dcgan.py), side by side.
+
+  python benchmarks/compare_peer.py --batch_sizes=32,256 --rounds=3 --windows=3 --steps=20
+
+For each batch size, `rounds` times: one ganjax process and one PyTorch process, alternating which
+goes first, each timing `windows` windows of `steps` steps (scaled by 32 / batch, at least 4) of
+the seed DCGAN on a device-resident random batch shaped like Fashion-MNIST, after a warm-up that
+compiles (excluded). Separate processes keep the peak RSS figures apart and stop one framework's
+thread pools from disturbing the other. Reported: the median over every timed window of every
+round, images/s, the ratio ganjax / PyTorch, peak RSS (max over rounds), and the start-up (ganjax:
+first call incl. compile; PyTorch: 3 warm-up steps). Prints a markdown table.
+
+  --set=steps_per_dispatch=4 --set=dtype=float32   ganjax config overrides (repeatable)
+  --cpu_devices=2                                 ganjax on N XLA:CPU devices (jax_num_cpu_devices)
+  --peer_args="--channels_last --compile"          extra flags for the peer
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import shlex
+import subprocess
+import sys
+
+import numpy as np
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+PEER = os.path.join(ROOT, "benchmarks", "peers", "torch_dcgan.py")
+CONFIG = "experiments/configs/dcgan_fashion_mnist.py"
+
+
+def _parse_value(text: str):
+  try:
+    return json.loads(text)
+  except json.JSONDecodeError:
+    return text
+
+
+def ganjax_worker(args) -> dict:
+  """Times ganjax in this process (run as a subprocess by `main`)."""
+  sys.path.insert(0, ROOT)
+  import jax
+  if args.cpu_devices:
+    jax.config.update("jax_num_cpu_devices", args.cpu_devices)
+  from experiments.configs import dcgan_fashion_mnist
+  from ganjax import compile_cache
+  from ganjax.train.timing import time_config
+  config = dcgan_fashion_mnist.get_config()
+  for item in args.set:
+    key, value = item.split("=", 1)
+    node = config
+    *parents, leaf = key.split(".")
+    for p in parents:
+      node = node[p]
+    node[leaf] = _parse_value(value)
+  compile_cache.enable(config.get("compilation_cache_dir", "") if args.cache else "")
+  r = time_config(config, args.batch, args.steps, args.windows)
+  return {"framework": "ganjax", "batch": args.batch, "warmup_s": r["compile_s"], "rates": r["rates"],
+          "steps_per_s": r["steps_per_s"], "devices": jax.device_count(),
+          "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+
+
+def _run(cmd: list[str]) -> dict:
+  env = dict(os.environ, PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""))
+  proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, env=env)
+  if proc.returncode != 0:
+    sys.exit(f"benchmark process failed: {shlex.join(cmd)}\n{proc.stderr[-3000:]}")
+  return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+  p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+  p.add_argument("--batch_sizes", default="32,256")
+  p.add_argument("--rounds", type=int, default=3)
+  p.add_argument("--windows", type=int, default=3)
+  p.add_argument("--steps", type=int, default=20, help="steps per window at batch 32")
+  p.add_argument("--set", action="append", default=[], help="ganjax config override key=value")
+  p.add_argument("--cpu_devices", type=int, default=0, help="ganjax: XLA:CPU device count (0: JAX's)")
+  p.add_argument("--cache", action="store_true", help="ganjax: use the persistent compilation cache")
+  p.add_argument("--peer_args", default="", help="extra flags for benchmarks/peers/torch_dcgan.py")
+  p.add_argument("--worker", choices=["ganjax"], help=argparse.SUPPRESS)
+  p.add_argument("--batch", type=int, help=argparse.SUPPRESS)
+  args = p.parse_args()
+  if args.worker:
+    print(json.dumps(ganjax_worker(args)))
+    return
+
+  rows = []
+  for b in map(int, args.batch_sizes.split(",")):
+    steps = max(4, args.steps * 32 // b)
+    common = [f"--batch={b}", f"--steps={steps}", f"--windows={args.windows}"]
+    ganjax_cmd = [sys.executable, __file__, "--worker=ganjax", *common,
+                  f"--cpu_devices={args.cpu_devices}", *(["--cache"] if args.cache else []),
+                  *[f"--set={s}" for s in args.set]]
+    peer_cmd = [sys.executable, PEER, f"--batch_size={b}", f"--steps={steps}",
+                f"--windows={args.windows}", *shlex.split(args.peer_args)]
+    runs = {"ganjax": [], "torch": []}
+    for r in range(args.rounds):
+      order = [("ganjax", ganjax_cmd), ("torch", peer_cmd)]
+      for name, cmd in order if r % 2 == 0 else order[::-1]:
+        out = _run(cmd)
+        runs[name].append(out)
+        print(f"batch {b} round {r} {out['framework']}: {np.median(out['rates']):.3f} steps/s "
+              f"(windows {', '.join(f'{x:.3f}' for x in out['rates'])}), "
+              f"peak RSS {out['peak_rss_mib']:.0f} MiB", file=sys.stderr, flush=True)
+    summary = {name: {"sps": float(np.median([x for o in outs for x in o["rates"]])),
+                      "round_sps": [float(np.median(o["rates"])) for o in outs],
+                      "rss": max(o["peak_rss_mib"] for o in outs),
+                      "warmup": float(np.median([o["warmup_s"] for o in outs]))}
+               for name, outs in runs.items()}
+    rows.append((b, summary))
+
+  print("| batch | ganjax steps/s | PyTorch steps/s | ratio | ganjax images/s | PyTorch images/s "
+        "| ganjax peak RSS (MiB) | PyTorch peak RSS (MiB) | ganjax start-up (s) | PyTorch warm-up (s) |")
+  print("| --- " * 10 + "|")
+  for b, s in rows:
+    g, t = s["ganjax"], s["torch"]
+    print(f"| {b} | {g['sps']:.2f} | {t['sps']:.2f} | **{g['sps'] / t['sps']:.2f}x** "
+          f"| {g['sps'] * b:.0f} | {t['sps'] * b:.0f} | {g['rss']:.0f} | {t['rss']:.0f} "
+          f"| {g['warmup']:.1f} | {t['warmup']:.1f} |")
+  print()
+  for b, s in rows:
+    print(f"batch {b} per-round medians: ganjax {[round(x, 2) for x in s['ganjax']['round_sps']]}, "
+          f"PyTorch {[round(x, 2) for x in s['torch']['round_sps']]}")
+
+
+if __name__ == "__main__":
+  main()
