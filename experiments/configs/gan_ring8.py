@@ -15,14 +15,17 @@ def get_config() -> ml_collections.ConfigDict:
   c.model = ml_collections.ConfigDict(dict(
       name="mlp", latent_dim=16, g_hidden=(128, 128, 128), d_hidden=(128, 128, 128),
       activation="relu", output_activation="none"))
-  c.loss = "non_saturating"
-  c.g_optimizer = ml_collections.ConfigDict(dict(name="adam", learning_rate=1e-3, b1=0.5, b2=0.999))
-  c.d_optimizer = ml_collections.ConfigDict(dict(name="adam", learning_rate=1e-3, b1=0.5, b2=0.999))
+  # Measured on seed 0 at 4000 steps (tests/test_toy.py, BENCHMARKS.md): non_saturating with
+  # equal learning rates keeps 2/8 modes, d_steps=5 collapses to 1; RpGAN with a generator
+  # learning rate 4x the discriminator's covers 7/8 with 78% high-quality samples and rising.
+  c.loss = "relativistic_pairing"
+  c.g_optimizer = ml_collections.ConfigDict(dict(name="adam", learning_rate=2e-3, b1=0.5, b2=0.999))
+  c.d_optimizer = ml_collections.ConfigDict(dict(name="adam", learning_rate=5e-4, b1=0.5, b2=0.999))
   c.batch_size = 256
-  c.num_train_steps = 3000
+  c.num_train_steps = 5000
   c.ema_decay = 0.999
   c.log_every = 100
   c.sample_every = 1000
-  c.checkpoint_every = 3000
+  c.checkpoint_every = 5000
   c.toy_metric_samples = 2500  # samples scored per evaluation (VEEGAN and PacGAN use 2500)
   return c
