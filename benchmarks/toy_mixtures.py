@@ -143,9 +143,12 @@ def main(argv):
   logging.set_verbosity(logging.WARNING)
   dataset = "grid25" if _GRID.value else "ring8"
   losses = LOSSES.names() if _LOSSES.value == ["all"] else _LOSSES.value
-  for loss in losses:
-    LOSSES.get(loss)
-  regs = regularizer_configs(_REGS.value, json.loads(_REG_HPARAMS.value))
+  try:
+    for loss in losses:
+      LOSSES.get(loss)
+    regs = regularizer_configs(_REGS.value, json.loads(_REG_HPARAMS.value))
+  except ConfigError as e:
+    sys.exit(f"ganjax: {e}")
   seeds = _SEEDS.value
   results, start = {}, time.perf_counter()
   for loss in losses:
