@@ -15,9 +15,9 @@ def get_config() -> ml_collections.ConfigDict:
   c.model = ml_collections.ConfigDict(dict(
       name="mlp", latent_dim=16, g_hidden=(128, 128, 128), d_hidden=(128, 128, 128),
       activation="relu", output_activation="none"))
-  # Measured on seed 0 at 4000 steps (tests/test_toy.py, BENCHMARKS.md): non_saturating with
-  # equal learning rates keeps 2/8 modes, d_steps=5 collapses to 1; RpGAN with a generator
-  # learning rate 4x the discriminator's covers 7/8 with 78% high-quality samples and rising.
+  # Measured (BENCHMARKS.md, toy mixtures): non_saturating with equal learning rates keeps 2/8
+  # modes, d_steps=5 collapses to 1; RpGAN with a generator learning rate 4x the discriminator's
+  # covers 5-7/8 with 80-90% high-quality samples at 5000 steps (not yet the 8/8 goal).
   c.loss = "relativistic_pairing"
   c.g_optimizer = ml_collections.ConfigDict(dict(name="adam", learning_rate=2e-3, b1=0.5, b2=0.999))
   c.d_optimizer = ml_collections.ConfigDict(dict(name="adam", learning_rate=5e-4, b1=0.5, b2=0.999))
