@@ -4,8 +4,11 @@
   (the tfds "manual_dir"); Debian's `dataset-fashion-mnist` installs Fashion-MNIST under
   /usr/share/datasets/fashion-mnist.
 * `sklearn_digits`: scikit-learn's bundled 8x8 digits, resized to 16x16, for fast tests.
+* `toy_mixture/ring8`, `toy_mixture/grid25`: points drawn from the 2-D Gaussian mixtures of
+  ganjax.data.mixtures with fixed seeds.
 
-Examples: {"image": uint8 [H, W, 1], "label": int64 class}.
+Image examples: {"image": uint8 [H, W, 1], "label": int64 class}.
+Point examples: {"point": float32 [2], "label": int64 mode index}.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import numpy as np
 import tensorflow_datasets as tfds
 
 from ganjax.data.idx import find_idx_file, read_idx
+from ganjax.data.mixtures import MIXTURES
 
 IDX_STEMS = {
     "train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
@@ -86,3 +90,30 @@ class SklearnDigits(tfds.core.GeneratorBasedBuilder):
     for i in idx:
       big = Image.fromarray(images[i]).resize((self.SIZE, self.SIZE), Image.BILINEAR)
       yield i, {"image": np.asarray(big, np.uint8)[..., None], "label": int(digits.target[i])}
+
+
+class ToyMixture(tfds.core.GeneratorBasedBuilder):
+  """Points from a 2-D Gaussian mixture: 25k train and 5k test, each split with its own fixed seed."""
+
+  VERSION = tfds.core.Version("1.0.0")
+  BUILDER_CONFIGS = [
+      tfds.core.BuilderConfig(name="ring8", description="8 Gaussians on a circle of radius 2, std 0.02."),
+      tfds.core.BuilderConfig(name="grid25", description="5x5 grid of Gaussians, spacing 2, std 0.05."),
+  ]
+  SPLITS = {"train": (25_000, 0), "test": (5_000, 1)}  # split -> (number of points, seed)
+
+  def _info(self):
+    mixture = MIXTURES.get(self.builder_config.name)
+    return tfds.core.DatasetInfo(builder=self, features=tfds.features.FeaturesDict({
+        "point": tfds.features.Tensor(shape=(2,), dtype=np.float32),
+        "label": tfds.features.ClassLabel(num_classes=mixture.num_modes),
+    }), supervised_keys=("point", "label"))
+
+  def _split_generators(self, dl_manager):
+    del dl_manager  # procedural
+    return {split: self._generate_examples(n, seed) for split, (n, seed) in self.SPLITS.items()}
+
+  def _generate_examples(self, n, seed):
+    points, modes = MIXTURES.get(self.builder_config.name).sample(n, seed)
+    for i, (point, mode) in enumerate(zip(points, modes)):
+      yield i, {"point": point, "label": int(mode)}

@@ -1,6 +1,6 @@
 """Prepares datasets as tfds ArrayRecords ahead of training.
 
-  python -m ganjax.data.prepare fashion_mnist digits [--data_dir=DIR]
+  python -m ganjax.data.prepare fashion_mnist digits ring8 grid25 [--data_dir=DIR]
 """
 
 from __future__ import annotations

@@ -11,6 +11,7 @@ import dataclasses
 import os
 from typing import Any, Callable, Sequence
 
+import numpy as np
 import tensorflow_datasets as tfds
 
 from ganjax.data import builders
@@ -22,11 +23,15 @@ from ganjax.registry import Registry
 class DatasetSpec:
   builder: type                         # tfds GeneratorBasedBuilder subclass
   builder_config: str | None            # its BuilderConfig name, if any
-  shape: Sequence[int]                  # per-example shape of the "image" feature
+  shape: Sequence[int]                  # per-example shape of the data feature
   num_classes: int
   default_source_dir: str | None = None  # manual dir with raw files, if the builder needs one
   missing_hint: str = ""                 # how to get the raw files
   check_source: Callable[[str], list[str]] | None = None  # dir -> missing file names
+  kind: str = "image"  # a ganjax.data.pipeline.KINDS name: its field, stored dtype and conversion
+  # Decode each split once into memory: for small datasets whose per-example tfds decoding
+  # (~0.1 ms) would bound the step rate of a tiny model.
+  in_memory: bool = False
 
 
 def _missing_idx_files(directory: str) -> list[str]:
@@ -46,6 +51,10 @@ DATASETS.register("mnist", DatasetSpec(
     "Set --config.dataset.source_dir to a directory holding the four MNIST IDX files "
     "(train-images-idx3-ubyte.gz, ...).", _missing_idx_files))
 DATASETS.register("digits", DatasetSpec(builders.SklearnDigits, None, (16, 16, 1), 10))
+DATASETS.register("ring8", DatasetSpec(builders.ToyMixture, "ring8", (2,), 8, kind="points",
+                                       in_memory=True))
+DATASETS.register("grid25", DatasetSpec(builders.ToyMixture, "grid25", (2,), 25, kind="points",
+                                        in_memory=True))
 
 
 def _builder(spec: DatasetSpec, data_dir: str | None):
@@ -82,9 +91,28 @@ def prepare(dataset_cfg: Any):
   return builder
 
 
+class InMemorySource:
+  """A tfds data source decoded once into numpy arrays; the same random access, without
+  per-example decoding. arrays: field -> [N, ...]."""
+
+  def __init__(self, source, chunk: int = 10_000):
+    examples = [ex for start in range(0, len(source), chunk)
+                for ex in source.__getitems__(list(range(start, min(start + chunk, len(source)))))]
+    self.arrays = {k: np.stack([ex[k] for ex in examples]) for k in (examples[0] if examples else {})}
+    self._len = len(examples)
+
+  def __len__(self) -> int:
+    return self._len
+
+  def __getitem__(self, i: int) -> dict:
+    return {k: v[i] for k, v in self.arrays.items()}
+
+
 def data_source(dataset_cfg: Any, split: str):
-  """A random-access source of {"image": uint8 [H, W, C], "label": int} for `split`."""
-  return prepare(dataset_cfg).as_data_source(split=split)
+  """A random-access source of `split`'s examples: {"image": uint8 [H, W, C], "label": int} for
+  image datasets, {"point": float32 [2], "label": int} for toy mixtures (the spec's kind)."""
+  source = prepare(dataset_cfg).as_data_source(split=split)
+  return InMemorySource(source) if dataset_spec(dataset_cfg.name).in_memory else source
 
 
 def dataset_spec(name: str) -> DatasetSpec:

@@ -17,6 +17,7 @@ from ganjax.data.sources import data_source
 from ganjax.errors import GanjaxError
 from ganjax.images import image_grid, save_png, to_uint8
 from ganjax.metrics.periodic import PeriodicEvaluator
+from ganjax.metrics.toy_report import report_mixture
 from ganjax.reporting import MetricWriter, progress_bar
 from ganjax.train import guard
 from ganjax.train.dispatch import plan_blocks, stage_block
@@ -72,7 +73,8 @@ def train_and_evaluate(config, workdir: str) -> GANState:
 def _train(exp, config, workdir: str) -> GANState:
   source = data_source(config.dataset, "train")
   dataset = make_train_dataset(source, global_batch_size=config.batch_size, seed=config.seed,
-                               shape=exp.data_shape, process_index=jax.process_index(),
+                               shape=exp.data_shape, kind=exp.spec.kind,
+                               process_index=jax.process_index(),
                                process_count=jax.process_count())
   data_iter = iter(dataset)
   ckpt = Checkpointer(workdir, max_to_keep=config.get("keep_checkpoints", 3),
@@ -115,6 +117,7 @@ def _train(exp, config, workdir: str) -> GANState:
           _check_tripped(state, ckpt, max_bad)
         if sample_every and (done % sample_every == 0 or done == total):
           write_sample_grid(exp, state, workdir, done)
+          report_mixture(exp, state, workdir, done, writer)
         if ckpt.save_every and done % ckpt.save_every == 0 or done == total:
           _check_tripped(state, ckpt, max_bad)
           ckpt.save(done, state, feed.data_state(), force=done == total)
