@@ -95,8 +95,7 @@ def run_one(dataset, loss, regularizers, seed, steps):
   config.loss, config.seed = loss, seed
   if steps:
     config.num_train_steps = steps
-  if len(regularizers):
-    config.regularizers = regularizers
+  config.regularizers = regularizers  # 'none' really is none, whatever the config sets
   start = time.perf_counter()
   exp = build_experiment(config)
   points = _train_points(dataset)
