@@ -2,12 +2,14 @@
 
   GANJAX_FAULT="kill_after_step=5"   SIGKILL this process right after step 5 completes
   GANJAX_FAULT="kill_in_save=4"      SIGKILL while the step-4 checkpoint is being written
+  GANJAX_FAULT="stall_before_first_step=45"  sleep 45 s before the first step (a slow process)
 """
 
 from __future__ import annotations
 
 import os
 import signal
+import time
 
 
 def fault_step(name: str) -> int | None:
@@ -22,3 +24,10 @@ def fault_step(name: str) -> int | None:
 def maybe_kill(name: str, step: int) -> None:
   if fault_step(name) == step:
     os.kill(os.getpid(), signal.SIGKILL)
+
+
+def maybe_stall(name: str) -> None:
+  """Sleeps the armed number of seconds (simulates a process that is late to the first step)."""
+  seconds = fault_step(name)
+  if seconds:
+    time.sleep(seconds)

@@ -113,6 +113,23 @@ def jax_pmap_step(step, mesh: Mesh, state_sharding: Any):
   return run
 
 
+def compile_then_align(step_fn, *args, name: str, timeout_s: int = 3600) -> None:
+  """Multi-process: compiles jitted `step_fn` for `args` ahead of time (the later call reuses the
+  executable), then waits until every process has, at a coordination-service barrier.
+
+  Why: gloo builds its communicator at the first collective and gives the other processes 30 s to
+  join; a process that compiles or restores more slowly (a loaded machine, a compilation-cache
+  miss) otherwise fails with "Gloo context initialization failed: DEADLINE_EXCEEDED". The barrier
+  goes through the coordination service, whose timeout we choose, not through a collective.
+  No-op on one process.
+  """
+  if jax.process_count() == 1:
+    return
+  import orbax.checkpoint as ocp  # its barrier is the public wrapper of the coordination service's
+  step_fn.lower(*args).compile()
+  ocp.multihost.sync_global_processes(name, timeout=timeout_s)
+
+
 def init_distributed(coordinator_address: str | None = None, num_processes: int | None = None,
                      process_id: int | None = None, auto: bool = False) -> None:
   """`jax.distributed.initialize` from arguments, or from the environment (JAX_COORDINATOR_ADDRESS,

@@ -9,7 +9,7 @@ import jax
 import numpy as np
 from absl import logging
 
-from ganjax import faults
+from ganjax import faults, parallel
 from ganjax.checkpoint import Checkpointer
 from ganjax.data.feed import BatchFeed
 from ganjax.data.pipeline import make_train_dataset
@@ -104,7 +104,11 @@ def _train(exp, config, workdir: str) -> GANState:
   try:
     with progress_bar(start, total) as bar:
       for step, n, batch in feed:
-        state, metrics = (exp.train_step if n == 1 else exp.train_steps)(state, batch)
+        step_fn = exp.train_step if n == 1 else exp.train_steps
+        if step == start:
+          faults.maybe_stall("stall_before_first_step")
+          parallel.compile_then_align(step_fn, state, batch, name=f"ganjax_first_step_{start}")
+        state, metrics = step_fn(state, batch)
         done = step + n
         if done % log_every == 0 or done == total:
           metrics = jax.device_get(metrics)
