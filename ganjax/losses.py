@@ -10,6 +10,8 @@ generator minimises. A new loss is one function plus one `LOSSES.register` line:
     return d_loss, g_loss
 
 Keyword options (e.g. `label_smoothing`) come from `config.loss_kwargs` through `get_loss`.
+A loss whose generator term ignores the real logits (`generator_reads_real` traces it to find
+out) lets the generator update skip D's forward and backward pass on the real batch.
 Notation below: r = real logits, f = fake logits, sp = softplus, E = batch mean, D = sigmoid.
 """
 
@@ -18,6 +20,7 @@ from __future__ import annotations
 import functools
 
 import jax
+import jax.extend.core as jex
 import jax.numpy as jnp
 
 from ganjax.registry import Registry
@@ -30,6 +33,18 @@ def get_loss(name: str, **kwargs):
   """The registered loss `name` with its keyword options bound."""
   loss = LOSSES.get(name)
   return functools.partial(loss, **kwargs) if kwargs else loss
+
+
+def generator_reads_real(loss) -> bool:
+  """Whether `loss`'s generator term depends on real_logits: a backward walk over the jaxpr of
+  `loss(real, fake)[1]` (conservative: an equation inside a nested call counts as using all of
+  that call's inputs)."""
+  jaxpr = jax.make_jaxpr(lambda r, f: loss(r, f)[1])(jnp.zeros(2), jnp.zeros(2)).jaxpr
+  used = {v for v in jaxpr.outvars if isinstance(v, jex.Var)}
+  for eqn in reversed(jaxpr.eqns):
+    if any(v in used for v in eqn.outvars):
+      used.update(v for v in eqn.invars if isinstance(v, jex.Var))
+  return jaxpr.invars[0] in used
 
 
 @LOSSES.register("non_saturating")

@@ -66,3 +66,23 @@ def test_stateful_technique_advances_inside_the_step_and_resets_on_bad_steps(dig
   # A non-finite step applies no update, to the technique's state too.
   state, _ = exp.train_step(state, {**batch, "image": jnp.full((8, 16, 16, 1), jnp.nan)})
   assert int(state.extras["sign_sum"]["n"]) == 3 and int(state.step) == 4
+
+
+def test_generator_update_without_real_equals_the_full_pass(digits_config):
+  # non_saturating's G term ignores D(real), so the G loss runs D on the fake rows only; with a
+  # deterministic D this must equal the pass over [real; fake] (forced here by a loss that reads
+  # real logits with weight 0).
+  from ganjax.losses import LOSSES, generator_reads_real
+  base = LOSSES.get("non_saturating")
+  reads = lambda r, f: (base(r, f)[0], base(r, f)[1] + 0.0 * jnp.sum(r))
+  assert not generator_reads_real(base) and generator_reads_real(reads)
+  fast, full = _setup(digits_config.copy_and_resolve_references()), _setup(digits_config, loss=reads)
+  state = fast.init_state()
+  batch = {"image": jax.random.uniform(jax.random.PRNGKey(3), (8, 16, 16, 1), minval=-1, maxval=1)}
+  key = jax.random.PRNGKey(5)
+  (loss_fast, _), g_fast = jax.value_and_grad(fast.objective.g_loss, has_aux=True)(
+      state.g.params, state, batch, key)
+  (loss_full, _), g_full = jax.value_and_grad(full.objective.g_loss, has_aux=True)(
+      state.g.params, state, batch, key)
+  np.testing.assert_allclose(loss_fast, loss_full, rtol=1e-6)
+  jax.tree.map(lambda a, b: np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-7), g_fast, g_full)

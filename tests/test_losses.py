@@ -64,3 +64,21 @@ def test_one_sided_label_smoothing():
 def test_unknown_loss_lists_valid_names():
   with pytest.raises(ConfigError, match="Valid loss names: hinge, least_squares, minimax"):
     get_loss("hingee")
+
+
+@pytest.mark.parametrize("name", sorted(HAND))
+def test_generator_reads_real_matches_the_formula(name):
+  # The G update skips D on the real batch exactly when the G term ignores the real logits.
+  from ganjax.losses import generator_reads_real
+  loss = get_loss(name)
+  moves = float(loss(R + 1.0, F)[1]) != pytest.approx(float(loss(R, F)[1]))
+  assert generator_reads_real(loss) == moves
+
+
+def test_generator_reads_real_sees_through_nested_calls():
+  import jax
+  import jax.numpy as jnp
+  from ganjax.losses import generator_reads_real
+  inner = jax.jit(lambda r, f: jnp.mean(f - r))
+  assert generator_reads_real(lambda r, f: (jnp.mean(r), inner(r, f)))
+  assert not generator_reads_real(lambda r, f: (inner(r, f), jnp.mean(f) ** 2))

@@ -8,7 +8,8 @@ def get_config() -> ml_collections.ConfigDict:
   c.seed = 0
   c.dataset = ml_collections.ConfigDict(dict(name="fashion_mnist", source_dir=None, data_dir=None))
   c.model = ml_collections.ConfigDict(dict(name="dcgan", latent_dim=32, dropout_rate=0.4,
-                                           upsample="subpixel", spectral_norm=False))
+                                           upsample="subpixel", conv_grad="subpixel",
+                                           spectral_norm=False))
   c.objective = "unconditional"
   c.loss = "non_saturating"  # any ganjax.losses.LOSSES name
   c.loss_kwargs = ml_collections.ConfigDict()  # e.g. {"label_smoothing": 0.1} for non_saturating

@@ -38,6 +38,8 @@ def _dcgan(cfg: Any, data_shape: Sequence[int], dtype, axis_name=None) -> GANMod
   h, w, _ = data_shape
   if cfg.get("upsample", "subpixel") not in ("subpixel", "conv_transpose"):
     raise ConfigError(f"model.upsample must be 'subpixel' or 'conv_transpose', got {cfg.upsample!r}.")
+  if cfg.get("conv_grad", "subpixel") not in ("subpixel", "xla"):
+    raise ConfigError(f"model.conv_grad must be 'subpixel' or 'xla', got {cfg.conv_grad!r}.")
   if cfg.get("g_norm", "batch") not in ("batch", "virtual_batch"):
     raise ConfigError(f"model.g_norm must be 'batch' or 'virtual_batch', got {cfg.g_norm!r}.")
   if cfg.get("g_norm") == "virtual_batch" and not cfg.get("vbn_reference_size", 32) >= 1:
@@ -48,7 +50,8 @@ def _dcgan(cfg: Any, data_shape: Sequence[int], dtype, axis_name=None) -> GANMod
                      cfg.get("g_mid_features", 64), cfg.get("upsample", "subpixel"), axis_name, dtype=dtype,
                      norm=cfg.get("g_norm", "batch"), vbn_reference_size=cfg.get("vbn_reference_size", 32))
   d = DCGANDiscriminator(tuple(cfg.get("d_features", (64, 128))), cfg.get("dropout_rate", 0.4),
-                         cfg.get("spectral_norm", False), dtype=dtype, **minibatch_options(cfg))
+                         cfg.get("spectral_norm", False), dtype=dtype,
+                         conv_grad=cfg.get("conv_grad", "subpixel"), **minibatch_options(cfg))
   return GANModels(g, d, cfg.latent_dim)
 
 

@@ -5,7 +5,9 @@ A strategy is `g_objective(objective, state, real, fake, key) -> (g_loss, metric
 gradient to G), `key` the D call's dropout key, `objective` the UnconditionalObjective (its
 discriminator, adversarial loss and D-logits helper).
 
-  adversarial:      the adversarial loss's generator term on D(real), D(fake).
+  adversarial:      the adversarial loss's generator term on D(real), D(fake); D sees only the
+                    fake batch when that term ignores D(real) (ganjax.losses.generator_reads_real),
+                    which saves D's forward and input-gradient pass over the real rows.
   feature_matching: Salimans et al. 2016, Sec. 3.1: || E_x f(x) - E_z f(G(z)) ||_2^2 for D's
                     intermediate features f (the flattened last hidden layer, which the
                     discriminators sow into the "intermediates" collection as "features").
@@ -17,6 +19,7 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
+from ganjax.losses import generator_reads_real
 from ganjax.registry import Registry
 from ganjax.train.state import GANState, Side
 
@@ -33,7 +36,11 @@ def discriminator_features(module, side: Side, params, x: jax.Array, key: jax.Ar
 
 @G_OBJECTIVES.register("adversarial")
 def adversarial(objective, state: GANState, real, fake, key):
-  real_logits, fake_logits, _ = objective._logits(state.d.params, state, real, fake, key)
+  if generator_reads_real(objective.loss):
+    real_logits, fake_logits, _ = objective._logits(state.d.params, state, real, fake, key)
+  else:
+    fake_logits = objective._fake_logits(state.d.params, state, fake, key)
+    real_logits = jnp.zeros_like(fake_logits)  # unread: the generator term ignores it
   _, g_loss = objective.loss(real_logits, fake_logits)
   return g_loss, {}
 
@@ -45,8 +52,7 @@ def feature_matching_loss(real_features: jax.Array, fake_features: jax.Array) ->
 
 @G_OBJECTIVES.register("feature_matching")
 def feature_matching(objective, state: GANState, real, fake, key):
-  if objective.axis_name is not None:  # independent dropout masks per device, as in _logits
-    key = jax.random.fold_in(key, jax.lax.axis_index(objective.axis_name))
+  key = objective._device_key(key)  # independent dropout masks per device, as in _logits
   # One D pass on [real; fake] (features are sown before any cross-example layer).
   features = discriminator_features(objective.discriminator, state.d, state.d.params,
                                     jnp.concatenate([real, fake]), key)

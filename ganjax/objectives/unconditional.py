@@ -95,9 +95,19 @@ class UnconditionalObjective:
     z = sample_latent(key, batch_size, self.latent_dim, self.axis_name)
     return apply_module(self.generator, state.g, g_params, z, train=True)
 
+  def _device_key(self, key):
+    """Under shard_map: `key` folded with the device index (independent dropout per device)."""
+    if self.axis_name is None:
+      return key
+    return jax.random.fold_in(key, jax.lax.axis_index(self.axis_name))
+
+  def _fake_logits(self, d_params, state: GANState, fake, key):
+    """D's logits [B] on the fake batch alone (train mode; collection updates dropped)."""
+    return apply_module(self.discriminator, state.d, d_params, fake, train=True,
+                        key=self._device_key(key))[0]
+
   def _logits(self, d_params, state: GANState, real, fake, key):
-    if self.axis_name is not None:
-      key = jax.random.fold_in(key, jax.lax.axis_index(self.axis_name))
+    key = self._device_key(key)
     if mixes_examples(self.discriminator):
       # Minibatch layers (ganjax/models/layers.py) must see real and fake as separate batches.
       kr, kf = jax.random.split(key)
@@ -129,9 +139,8 @@ class UnconditionalObjective:
                # sign of D(real): ADA's overfitting heuristic r_t reads this.
                "d_real_sign": jnp.mean(jnp.sign(real_logits))}
     if self.d_penalty is not None:
-      if self.axis_name is not None:  # per-device penalty noise and dropout, as in `_logits`
-        i = jax.lax.axis_index(self.axis_name)
-        kdrop, kpen = jax.random.fold_in(kdrop, i), jax.random.fold_in(kpen, i)
+      # per-device penalty noise and dropout, as in `_logits`
+      kdrop, kpen = self._device_key(kdrop), self._device_key(kpen)
       critic = lambda x: apply_module(self.discriminator, state.d, d_params, x, train=True,
                                       key=kdrop)[0]
       penalty, penalty_metrics = self.d_penalty(PenaltyInputs(
