@@ -17,8 +17,8 @@ with logits; then G on new latents against the updated D; then the EMA.
 Known differences, none of which changes the cost of a step: torch's RMSprop divides by
 sqrt(v) + eps where optax divides by sqrt(v + eps); G's forward in the D update also advances
 G's BatchNorm running statistics (ganjax keeps only the G update's); "SAME" padding of the strided
-convolutions is symmetric here and low-aligned in XLA; G's update passes only the fakes through D
-(what a PyTorch user writes; ganjax passes real and fake, as the same D call serves both losses).
+convolutions is symmetric here and low-aligned in XLA; G's update passes only the fakes through D,
+as ganjax does for losses whose generator term ignores the real logits (this one).
 
   # timing (device-resident random batch; prints one JSON line)
   python benchmarks/peers/torch_dcgan.py --batch_size=32 --steps=20 --windows=3
