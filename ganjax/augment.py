@@ -151,7 +151,7 @@ def ada_technique(batch_size: int, target: float = 0.6, interval: int = 4, kimg:
   Entry: {"p": float32 probability, "sum": float32, "n": int32}. Every step adds the step's
   "d_real_sign" metric, E[sign(D(real))], to `sum`; every `interval` (N) steps
     r_t = sum / N,   p <- clip(p + sign(r_t - target) * N * batch_size / (kimg * 1000), 0, 1)
-  and the accumulator resets. So p can travel from 0 to 1 in `kimg` thousand real images when D
+  and the accumulator resets; p is logged as the metric "ada_p". So p can travel from 0 to 1 in `kimg` thousand real images when D
   keeps overfitting (r_t > target) and falls as fast when it does not. Paper defaults: target
   0.6, N = 4, 500 kimg; short runs need a much smaller `kimg` for p to move at all.
   """
@@ -172,7 +172,7 @@ def ada_technique(batch_size: int, target: float = 0.6, interval: int = 4, kimg:
     return {"p": p.astype(jnp.float32), "sum": jnp.where(due, 0.0, total).astype(jnp.float32),
             "n": jnp.where(due, 0, n).astype(jnp.int32)}
 
-  return StatefulTechnique(ADA_KEY, init, update)
+  return StatefulTechnique(ADA_KEY, init, update, report=lambda entry: {"ada_p": entry["p"]})
 
 
 def validate_augment(cfg: Any) -> None:

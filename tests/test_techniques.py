@@ -127,10 +127,13 @@ def test_training_with_ada_minibatch_stddev_vbn_and_feature_matching_is_finite(d
   cfg.g_objective = "feature_matching"
   state, rows = _run(cfg, tmp_path)
   # ADA's p follows the documented rule from the logged signs: +-2 * 8 / 64 per 2 steps.
+  # p is logged as "ada_p" after each step's update.
   p = 0.0
   for t in (0, 2):
+    np.testing.assert_allclose(rows[t]["ada_p"], p, atol=1e-6)  # not due yet: unchanged
     r = (rows[t]["d_real_sign"] + rows[t + 1]["d_real_sign"]) / 2
     p = float(np.clip(p + np.sign(r - 0.6) * 0.25, 0.0, 1.0))
+    np.testing.assert_allclose(rows[t + 1]["ada_p"], p, atol=1e-6)
   np.testing.assert_allclose(float(state.extras["ada"]["p"]), p, atol=1e-6)
   assert int(state.extras["ada"]["n"]) == 0
   assert "g_feature_matching" in rows[0]

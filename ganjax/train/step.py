@@ -9,7 +9,7 @@ import jax.numpy as jnp
 import optax
 
 from ganjax.train import guard
-from ganjax.train.techniques import update_extras
+from ganjax.train.techniques import technique_metrics, update_extras
 from ganjax.train.state import GANState, Side
 
 Metrics = dict[str, jax.Array]
@@ -78,6 +78,7 @@ def make_train_step(objective: Any, g_tx: optax.GradientTransformation,
     if axis_name is not None:
       metrics = jax.lax.pmean(metrics, axis_name)
     state = update_extras(techniques, state, metrics)
+    metrics = {**metrics, **technique_metrics(techniques, state.extras)}
     return guard.guarded(old, state, metrics, max_bad_steps)
 
   return train_step

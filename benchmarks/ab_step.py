@@ -1,0 +1,82 @@
+r"""A/B of config variants of the compiled train step, in one process, windows interleaved.
+
+  python benchmarks/ab_step.py --batch=256 --steps=4 --windows=4 \
+      --variant=xla:model.conv_grad=xla --variant=subpixel:model.conv_grad=subpixel
+
+Each --variant is NAME:key=value[,key=value...] over experiments/configs/dcgan_fashion_mnist.py
+(values parsed as JSON when they parse). All variants are compiled first, then each timed window
+of `steps` steps runs every variant in turn on its own device-resident random batch, so a machine
+whose speed drifts (a shared VM) moves all variants alike. Prints each variant's median steps/s,
+its windows, and the ratio to the first variant.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+
+import numpy as np
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def _config(overrides: str):
+  from experiments.configs import dcgan_fashion_mnist
+  config = dcgan_fashion_mnist.get_config()
+  for item in filter(None, overrides.split(",")):
+    key, value = item.split("=", 1)
+    *parents, leaf = key.split(".")
+    node = config
+    for p in parents:
+      node = node[p]
+    try:
+      node[leaf] = json.loads(value)
+    except json.JSONDecodeError:
+      node[leaf] = value
+  return config
+
+
+def main() -> None:
+  p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+  p.add_argument("--variant", action="append", required=True, help="NAME:key=value,...")
+  p.add_argument("--batch", type=int, default=32)
+  p.add_argument("--steps", type=int, default=20, help="steps per window")
+  p.add_argument("--windows", type=int, default=4)
+  args = p.parse_args()
+  sys.path.insert(0, ROOT)
+  import jax
+  from ganjax.train.dispatch import stage_block
+  from ganjax.train.experiment import build_experiment
+
+  runs = {}
+  for spec in args.variant:
+    name, _, overrides = spec.partition(":")
+    config = _config(overrides)
+    config.batch_size = args.batch
+    exp = build_experiment(config)
+    state = exp.init_state()
+    images = jax.random.uniform(jax.random.PRNGKey(1), (args.batch, *exp.data_shape), minval=-1, maxval=1)
+    batch = stage_block([{"image": np.asarray(images), "label": np.zeros(args.batch, np.int32)}], exp.mesh)
+    step = exp.train_step.lower(state, batch).compile()
+    state, metrics = step(state, batch)
+    jax.block_until_ready(metrics)
+    runs[name] = {"step": step, "state": state, "batch": batch, "rates": []}
+  for _ in range(args.windows):
+    for run in runs.values():
+      t0 = time.perf_counter()
+      for _ in range(args.steps):
+        run["state"], metrics = run["step"](run["state"], run["batch"])
+      jax.block_until_ready(metrics)
+      run["rates"].append(args.steps / (time.perf_counter() - t0))
+  first = np.median(next(iter(runs.values()))["rates"])
+  for name, run in runs.items():
+    med = np.median(run["rates"])
+    print(f"{name}: {med:.3f} steps/s ({med / first:.2f}x the first; windows "
+          f"{', '.join(f'{r:.3f}' for r in run['rates'])})")
+
+
+if __name__ == "__main__":
+  main()
