@@ -13,7 +13,6 @@ its windows, and the ratio to the first variant.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import time
@@ -21,22 +20,6 @@ import time
 import numpy as np
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-
-
-def _config(overrides: str):
-  from experiments.configs import dcgan_fashion_mnist
-  config = dcgan_fashion_mnist.get_config()
-  for item in filter(None, overrides.split(",")):
-    key, value = item.split("=", 1)
-    *parents, leaf = key.split(".")
-    node = config
-    for p in parents:
-      node = node[p]
-    try:
-      node[leaf] = json.loads(value)
-    except json.JSONDecodeError:
-      node[leaf] = value
-  return config
 
 
 def main() -> None:
@@ -48,13 +31,15 @@ def main() -> None:
   args = p.parse_args()
   sys.path.insert(0, ROOT)
   import jax
+  from experiments.configs import dcgan_fashion_mnist
   from ganjax.train.dispatch import stage_block
   from ganjax.train.experiment import build_experiment
+  from ganjax.train.timing import apply_overrides
 
   runs = {}
   for spec in args.variant:
     name, _, overrides = spec.partition(":")
-    config = _config(overrides)
+    config = apply_overrides(dcgan_fashion_mnist.get_config(), filter(None, overrides.split(",")))
     config.batch_size = args.batch
     exp = build_experiment(config)
     state = exp.init_state()

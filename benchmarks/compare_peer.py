@@ -32,13 +32,6 @@ PEER = os.path.join(ROOT, "benchmarks", "peers", "torch_dcgan.py")
 CONFIG = "experiments/configs/dcgan_fashion_mnist.py"
 
 
-def _parse_value(text: str):
-  try:
-    return json.loads(text)
-  except json.JSONDecodeError:
-    return text
-
-
 def ganjax_worker(args) -> dict:
   """Times ganjax in this process (run as a subprocess by `main`)."""
   sys.path.insert(0, ROOT)
@@ -47,15 +40,8 @@ def ganjax_worker(args) -> dict:
     jax.config.update("jax_num_cpu_devices", args.cpu_devices)
   from experiments.configs import dcgan_fashion_mnist
   from ganjax import compile_cache
-  from ganjax.train.timing import time_config
-  config = dcgan_fashion_mnist.get_config()
-  for item in args.set:
-    key, value = item.split("=", 1)
-    node = config
-    *parents, leaf = key.split(".")
-    for p in parents:
-      node = node[p]
-    node[leaf] = _parse_value(value)
+  from ganjax.train.timing import apply_overrides, time_config
+  config = apply_overrides(dcgan_fashion_mnist.get_config(), args.set)
   compile_cache.enable(config.get("compilation_cache_dir", "") if args.cache else "")
   r = time_config(config, args.batch, args.steps, args.windows)
   return {"framework": "ganjax", "batch": args.batch, "warmup_s": r["compile_s"], "rates": r["rates"],

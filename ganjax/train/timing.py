@@ -2,13 +2,31 @@
 
 from __future__ import annotations
 
+import json
 import time
+from typing import Iterable
 
 import jax
 import numpy as np
 
 from ganjax.train.dispatch import stage_block
 from ganjax.train.experiment import build_experiment
+
+
+def apply_overrides(config, items: Iterable[str]):
+  """Sets each "a.b.c=value" of `items` on `config` (value parsed as JSON when it parses, else
+  kept as a string); returns `config`."""
+  for item in items:
+    key, value = item.split("=", 1)
+    *parents, leaf = key.split(".")
+    node = config
+    for p in parents:
+      node = node[p]
+    try:
+      node[leaf] = json.loads(value)
+    except json.JSONDecodeError:
+      node[leaf] = value
+  return config
 
 
 def time_config(config, batch_size: int, steps: int, repeats: int) -> dict:
