@@ -61,5 +61,8 @@ def test_two_processes_train_resume_and_match_one_process(digits_config, tmp_pat
   two, _ = ckpt.restore(build_experiment(cfg).abstract_state(), STEPS)
   ckpt.close()
   assert int(two.step) == STEPS
-  jax.tree.map(lambda a, b: np.testing.assert_allclose(a, b, rtol=0, atol=1e-5), one,
+  # Float tolerance: 4 devices reduce gradient sums in another order than 1, and RMSprop scales
+  # near-zero gradients up (max difference seen: 1.9e-5 after 6 steps). Another batch, dropout
+  # mask or a skipped step would move parameters by ~1e-3 (lr 1e-3 per step).
+  jax.tree.map(lambda a, b: np.testing.assert_allclose(a, b, rtol=0, atol=5e-5), one,
                jax.device_get(two))

@@ -85,7 +85,8 @@ def _check_kwargs(fn, kwargs: dict, field: str) -> None:
 def _check_writable(workdir: str) -> None:
   try:
     os.makedirs(workdir, exist_ok=True)
-    probe = os.path.join(workdir, ".ganjax_write_probe")
+    # One probe per process: processes of a multi-host run validate the same workdir at once.
+    probe = os.path.join(workdir, f".ganjax_write_probe.{os.getpid()}")
     with open(probe, "w") as f:
       f.write("ok")
     os.remove(probe)
