@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import sys
-from typing import Any, Callable, Iterator, Sequence
+from typing import Any, Callable, Sequence
 
 import grain
 import jax
@@ -105,14 +105,6 @@ def make_train_dataset(source, *, global_batch_size: int, seed: int, shape: Sequ
 
   ds = grain.MapDataset.range(sys.maxsize).map(read)
   return ds.to_iter_dataset(grain.ReadOptions(num_threads=num_threads, prefetch_buffer_size=prefetch))
-
-
-def make_eval_batches(source, *, batch_size: int, shape: Sequence[int], kind: str = "image",
-                      limit: int | None = None) -> Iterator[dict]:
-  """Yields the first `limit` (default all) examples of `source` in order, in batches."""
-  n = len(source) if limit is None else min(limit, len(source))
-  ds = grain.MapDataset.range(n).map(lambda i: to_model_input(source[int(i)], shape, kind))
-  return iter(ds.batch(batch_size, drop_remainder=False))
 
 
 def global_batch(local_batch: dict, sharding: jax.sharding.Sharding) -> dict[str, Any]:

@@ -2,7 +2,7 @@
 
 XLA differentiates a stride-s convolution into an input gradient with `lhs_dilation` = s (a
 convolution over the zero-dilated output gradient, s*s times the useful work, and not offloaded
-to the YNNPACK library) and a kernel gradient with `rhs_dilation` = s. `conv` keeps XLA's forward
+to the YNNPACK library) and a kernel gradient with `rhs_dilation` = s. `strided_conv` keeps XLA's forward
 and kernel gradient but computes the input gradient exactly as the transposed convolution it is,
 arranged as one stride-1 convolution + depth-to-space (ganjax/models/upsample.py):
 
