@@ -4,7 +4,9 @@ r"""A/B of config variants of the compiled train step, in one process, windows i
       --variant=xla:model.conv_grad=xla --variant=subpixel:model.conv_grad=subpixel
 
 Each --variant is NAME:key=value[,key=value...] over experiments/configs/dcgan_fashion_mnist.py
-(values parsed as JSON when they parse). All variants are compiled first, then each timed window
+(values parsed as JSON when they parse; separate with ';' when a value holds commas). Keys that
+start with `xla_` and are not config keys are XLA debug options for that variant's compile alone, e.g.
+`--variant=no_ynn:xla_cpu_experimental_ynn_fusion_type=`. All variants are compiled first, then each timed window
 of `steps` steps runs every variant in turn on its own device-resident random batch, so a machine
 whose speed drifts (a shared VM) moves all variants alike. Prints each variant's median steps/s,
 its windows, and the ratio to the first variant.
@@ -20,6 +22,16 @@ import time
 import numpy as np
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def _xla_value(text: str):
+  """An XLA debug option's value from the command line: bool, int, or the string (enum names)."""
+  if text.lower() in ("true", "false"):
+    return text.lower() == "true"
+  try:
+    return int(text)
+  except ValueError:
+    return text
 
 
 def main() -> None:
@@ -39,13 +51,19 @@ def main() -> None:
   runs = {}
   for spec in args.variant:
     name, _, overrides = spec.partition(":")
-    config = apply_overrides(dcgan_fashion_mnist.get_config(), filter(None, overrides.split(",")))
+    overrides = [o for o in overrides.split(";" if ";" in overrides else ",") if o]
+    # Keys that are not in the config and start with "xla_" are XLA debug options for this
+    # variant's compile alone (e.g. to compare XLA:CPU kernel libraries in one process).
+    base = dcgan_fashion_mnist.get_config()
+    is_xla = lambda o: o.startswith("xla_") and o.split("=", 1)[0] not in base
+    xla_options = {k: _xla_value(v) for k, v in (o.split("=", 1) for o in overrides if is_xla(o))}
+    config = apply_overrides(base, [o for o in overrides if not is_xla(o)])
     config.batch_size = args.batch
     exp = build_experiment(config)
     state = exp.init_state()
     images = jax.random.uniform(jax.random.PRNGKey(1), (args.batch, *exp.data_shape), minval=-1, maxval=1)
     batch = stage_block([{"image": np.asarray(images), "label": np.zeros(args.batch, np.int32)}], exp.mesh)
-    step = exp.train_step.lower(state, batch).compile()
+    step = exp.train_step.lower(state, batch).compile(xla_options or None)
     state, metrics = step(state, batch)
     jax.block_until_ready(metrics)
     runs[name] = {"step": step, "state": state, "batch": batch, "rates": []}

@@ -11,7 +11,7 @@ import jax
 import jax.numpy as jnp
 import optax
 
-from ganjax import parallel
+from ganjax import parallel, xla_options
 from ganjax.errors import ConfigError
 from ganjax.data.sources import DatasetSpec, dataset_spec
 from ganjax.losses import get_loss
@@ -63,9 +63,16 @@ class Experiment:
     return create_state(self.models, self.g_tx, self.d_tx, key, self.data_shape,
                         self.objective.techniques)
 
+  @functools.cached_property
+  def compiler_options(self) -> dict | None:
+    """XLA options for every function compiled here (ganjax/xla_options.py)."""
+    return xla_options.compiler_options(self.mesh.devices.flat[0].platform,
+                                        ynnpack=self.config.get("xla_cpu_ynnpack", False))
+
   def init_state(self) -> GANState:
     key = jax.random.PRNGKey(self.config.seed)
-    return jax.jit(self._create, out_shardings=self.state_sharding)(key)
+    return jax.jit(self._create, out_shardings=self.state_sharding,
+                   compiler_options=self.compiler_options)(key)
 
   @functools.cached_property
   def train_step(self) -> Callable[[GANState, dict], tuple[GANState, dict]]:
@@ -84,7 +91,8 @@ class Experiment:
 
   def _jit(self, step):
     return jax.jit(step, donate_argnums=0,
-                   out_shardings=(self.state_sharding, parallel.replicated(self.mesh)))
+                   out_shardings=(self.state_sharding, parallel.replicated(self.mesh)),
+                   compiler_options=self.compiler_options)
 
   @functools.cached_property
   def _step(self):
@@ -106,7 +114,7 @@ class Experiment:
     def gen(params, collections, z):
       return self.models.generator.apply({"params": params, **collections}, z, train=False)
 
-    return jax.jit(gen)
+    return jax.jit(gen, compiler_options=self.compiler_options)
 
   def sample(self, state: GANState, key: jax.Array, num: int, *, ema: bool = True) -> jax.Array:
     z = sample_latent(key, num, self.models.latent_dim)
