@@ -17,6 +17,7 @@ import jax
 import jax.numpy as jnp
 
 from ganjax.models.conv import Conv
+from ganjax.models.dropout import Dropout
 from ganjax.models.spectral_norm import maybe_spectral_norm
 from ganjax.models.layers import MinibatchHead, VirtualBatchNorm, reference_latents
 from ganjax.models.upsample import SubpixelConvTranspose
@@ -92,7 +93,7 @@ class DCGANDiscriminator(nn.Module):
       x = sn(conv(f, (5, 5), (2, 2), padding="SAME", kernel_init=_INIT, dtype=self.dtype,
                   name=f"Conv_{i}"))(x)
       x = nn.leaky_relu(x, 0.2)
-      x = nn.Dropout(self.dropout_rate, deterministic=not train)(x)
+      x = Dropout(self.dropout_rate, deterministic=not train)(x)
     self.sow("intermediates", "features", x.reshape(x.shape[0], -1))
     x = MinibatchHead(self.minibatch_stddev_group, self.minibatch_kernels,
                       self.minibatch_kernel_dim, self.dtype)(x)
