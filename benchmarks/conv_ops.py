@@ -60,12 +60,16 @@ def gflop(spec: dict) -> float:
   return 2 * spec["n"] * small_hw ** 2 * spec["cin"] * spec["cout"] * 25 / 1e9
 
 
-def jax_op(spec: dict, rng: np.random.Generator):
-  """A jitted zero-argument-free callable for the op and its device-resident operands."""
+def jax_op(spec: dict, rng: np.random.Generator, ynnpack: bool = False):
+  """A zero-argument callable running the jitted op on device-resident operands, compiled with
+  ganjax's XLA options (ganjax/xla_options.py), and the function that waits for its result."""
   import jax
   import jax.numpy as jnp
   from ganjax.models.conv import strided_conv
   from ganjax.models.upsample import same_transpose_padding, transposed_conv
+  from ganjax.xla_options import compiler_options
+
+  jit = lambda fn: jax.jit(fn, compiler_options=compiler_options("cpu", ynnpack))
 
   n, hw, cin, cout = spec["n"], spec["hw"], spec["cin"], spec["cout"]
   x = jnp.asarray(rng.standard_normal((n, hw, hw, cin), np.float32))
@@ -80,13 +84,13 @@ def jax_op(spec: dict, rng: np.random.Generator):
   y = jax.eval_shape(f, x, w)
   g = jnp.asarray(rng.standard_normal(y.shape, np.float32))
   if spec["op"] == "fwd":
-    fn = jax.jit(f)
+    fn = jit(f)
     args = (x, w)
   elif spec["op"] == "dinput":
-    fn = jax.jit(lambda x, w, g: jax.vjp(lambda x: f(x, w), x)[1](g)[0])
+    fn = jit(lambda x, w, g: jax.vjp(lambda x: f(x, w), x)[1](g)[0])
     args = (x, w, g)
   else:
-    fn = jax.jit(lambda x, w, g: jax.vjp(lambda w: f(x, w), w)[1](g)[0])
+    fn = jit(lambda x, w, g: jax.vjp(lambda w: f(x, w), w)[1](g)[0])
     args = (x, w, g)
   jax.block_until_ready(fn(*args))
   return lambda: fn(*args), jax.block_until_ready
@@ -134,6 +138,7 @@ def main() -> None:
   p.add_argument("--batch", type=int, default=256)
   p.add_argument("--rounds", type=int, default=3)
   p.add_argument("--reps", type=int, default=3)
+  p.add_argument("--ynnpack", action="store_true", help="ganjax ops with XLA:CPU's YNNPACK dots")
   args = p.parse_args()
   sys.path.insert(0, ROOT)
   import torch
@@ -141,7 +146,7 @@ def main() -> None:
 
   specs = layer_specs(args.batch)
   rng = np.random.default_rng(0)
-  ops = [{"jax": jax_op(s, rng), "torch": torch_op(s, rng)} for s in specs]
+  ops = [{"jax": jax_op(s, rng, args.ynnpack), "torch": torch_op(s, rng)} for s in specs]
   times = [{"jax": [], "torch": []} for _ in specs]
   for r in range(args.rounds):
     order = ("jax", "torch") if r % 2 == 0 else ("torch", "jax")

@@ -90,3 +90,22 @@ def test_compilation_cache_is_written_and_reused(tmp_path):
   second = run_script([*args, f"--workdir={tmp_path / 'b'}"])
   assert second.returncode == 0, second.stderr[-3000:]
   assert set(os.listdir(cache)) == entries  # everything came from the cache: nothing new written
+
+
+def test_cpu_kernel_library_switch_changes_kernels_not_results(digits_config):
+  # ganjax compiles its step with YNNPACK off on CPU (ganjax/xla_options.py); xla_cpu_ynnpack=True
+  # restores XLA's default. Both compute the same step to float tolerance.
+  outputs = {}
+  for ynnpack in (False, True):
+    config = digits_config.copy_and_resolve_references()
+    config.xla_cpu_ynnpack = ynnpack
+    exp = build_experiment(config)
+    state = exp.init_state()
+    images = jax.random.uniform(jax.random.PRNGKey(1), (config.batch_size, *exp.data_shape),
+                                minval=-1, maxval=1)
+    batch = stage_block([{"image": np.asarray(images),
+                          "label": np.zeros(config.batch_size, np.int32)}], exp.mesh)
+    compiled = exp.train_step.lower(state, batch).compile()
+    assert ("ynn_fusion" in compiled.as_text()) == ynnpack
+    outputs[ynnpack] = compiled(state, batch)
+  _close(outputs[False], outputs[True], atol=1e-4)
