@@ -20,6 +20,7 @@ import numpy as np
 from flax import serialization
 
 from ganjax.errors import CheckpointError
+from ganjax.xla_options import compiler_options
 
 ASSETS_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "assets")
 WEIGHTS_FILE = "fashion_mnist_cnn.msgpack"
@@ -95,8 +96,7 @@ def make_apply(params: Any):
   """A jitted images uint8 [B, 28, 28, 1] -> (features float32 [B, 128], logits float32 [B, 10])."""
   model = FashionMnistCNN()
 
-  @jax.jit
   def apply(images):
     return model.apply({"params": params}, preprocess(images), train=False)
 
-  return apply
+  return jax.jit(apply, compiler_options=compiler_options(jax.default_backend()))

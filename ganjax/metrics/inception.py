@@ -25,6 +25,7 @@ import numpy as np
 from ganjax.errors import CheckpointError, DataFormatError
 from ganjax.metrics.inception_net import (FEATURE_DIM, INPUT_SIZE, NUM_LOGITS, PRECISION,
                                           FIDInceptionV3, preprocess)
+from ganjax.xla_options import compiler_options
 
 WEIGHTS_FILE = "pt_inception-2015-12-05-6726825d.pth"
 WEIGHTS_ENV = "GANJAX_INCEPTION_WEIGHTS"
@@ -188,8 +189,9 @@ def make_feature_fn(variables: dict[str, Any], batch_size: int = 50, precision: 
   if batch_size < 1:
     raise ValueError(f"batch_size must be >= 1, got {batch_size}.")
   variables = jax.device_put(variables)
-  net = jax.jit(FIDInceptionV3(precision=precision).apply)
-  prep = jax.jit(preprocess)
+  options = compiler_options(jax.default_backend())
+  net = jax.jit(FIDInceptionV3(precision=precision).apply, compiler_options=options)
+  prep = jax.jit(preprocess, compiler_options=options)
 
   def features(images) -> tuple[np.ndarray, np.ndarray]:
     images = check_images(images)
