@@ -5,11 +5,11 @@ r"""A/B of config variants of the compiled train step, in one process, windows i
 
 Each --variant is NAME:key=value[,key=value...] over experiments/configs/dcgan_fashion_mnist.py
 (values parsed as JSON when they parse; separate with ';' when a value holds commas). Keys that
-start with `xla_` and are not config keys are XLA debug options for that variant's compile alone, e.g.
-`--variant=no_ynn:xla_cpu_experimental_ynn_fusion_type=`. All variants are compiled first, then each timed window
-of `steps` steps runs every variant in turn on its own device-resident random batch, so a machine
-whose speed drifts (a shared VM) moves all variants alike. Prints each variant's median steps/s,
-its windows, and the ratio to the first variant.
+start with `xla_` and are not config keys are XLA debug options for that variant's compile alone,
+e.g. `--variant=no_ynn:xla_cpu_experimental_ynn_fusion_type=`. All variants are compiled first,
+then each timed window of `steps` steps runs every variant in turn on its own device-resident
+random batch, so a machine whose speed drifts (a shared VM) moves all variants alike. Prints each
+variant's median steps/s, its windows, and the ratio to the first variant.
 """
 
 from __future__ import annotations

@@ -109,3 +109,13 @@ def test_cpu_kernel_library_switch_changes_kernels_not_results(digits_config):
     assert ("ynn_fusion" in compiled.as_text()) == ynnpack
     outputs[ynnpack] = compiled(state, batch)
   _close(outputs[False], outputs[True], atol=1e-4)
+
+
+def test_a_jaxlib_without_the_cpu_option_compiles_with_its_defaults(monkeypatch):
+  # The YNNPACK switch is an experimental XLA option: where the running jaxlib does not know it,
+  # ganjax must compile with XLA's defaults rather than fail every compile.
+  from ganjax import xla_options
+  assert xla_options.compiler_options("cpu") == {"xla_cpu_experimental_ynn_fusion_type": ""}
+  monkeypatch.setattr(xla_options, "_CPU_WITHOUT_YNNPACK", (("xla_cpu_no_such_option", ""),))
+  assert xla_options.compiler_options("cpu") is None
+  assert xla_options.compiler_options("gpu") is None
