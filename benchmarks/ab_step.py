@@ -44,9 +44,8 @@ def main() -> None:
   sys.path.insert(0, ROOT)
   import jax
   from experiments.configs import dcgan_fashion_mnist
-  from ganjax.train.dispatch import stage_block
   from ganjax.train.experiment import build_experiment
-  from ganjax.train.timing import apply_overrides
+  from ganjax.train.timing import apply_overrides, random_batch
 
   runs = {}
   for spec in args.variant:
@@ -61,8 +60,7 @@ def main() -> None:
     config.batch_size = args.batch
     exp = build_experiment(config)
     state = exp.init_state()
-    images = jax.random.uniform(jax.random.PRNGKey(1), (args.batch, *exp.data_shape), minval=-1, maxval=1)
-    batch = stage_block([{"image": np.asarray(images), "label": np.zeros(args.batch, np.int32)}], exp.mesh)
+    batch = random_batch(exp, args.batch)
     step = exp.train_step.lower(state, batch).compile(xla_options or None)
     state, metrics = step(state, batch)
     jax.block_until_ready(metrics)

@@ -14,6 +14,7 @@ from ganjax.data.sources import data_source
 from ganjax.train.dispatch import plan_blocks, stage_block
 from ganjax.train.experiment import build_experiment
 from ganjax.train.loop import train_and_evaluate
+from ganjax.train.timing import random_batch
 
 
 def _close(a, b, atol=1e-6):
@@ -101,10 +102,7 @@ def test_cpu_kernel_library_switch_changes_kernels_not_results(digits_config):
     config.xla_cpu_ynnpack = ynnpack
     exp = build_experiment(config)
     state = exp.init_state()
-    images = jax.random.uniform(jax.random.PRNGKey(1), (config.batch_size, *exp.data_shape),
-                                minval=-1, maxval=1)
-    batch = stage_block([{"image": np.asarray(images),
-                          "label": np.zeros(config.batch_size, np.int32)}], exp.mesh)
+    batch = random_batch(exp, config.batch_size)
     compiled = exp.train_step.lower(state, batch).compile()
     assert ("ynn_fusion" in compiled.as_text()) == ynnpack
     outputs[ynnpack] = compiled(state, batch)

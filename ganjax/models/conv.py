@@ -1,10 +1,10 @@
 """A strided convolution whose gradients take XLA:CPU's fast paths (same function, same gradients).
 
 XLA differentiates a stride-s convolution into an input gradient with `lhs_dilation` = s (a
-convolution over the zero-dilated output gradient, s*s times the useful work, and not offloaded
-to the YNNPACK library) and a kernel gradient with `rhs_dilation` = s. `strided_conv` keeps XLA's forward
-and kernel gradient but computes the input gradient exactly as the transposed convolution it is,
-arranged as one stride-1 convolution + depth-to-space (ganjax/models/upsample.py):
+convolution over the zero-dilated output gradient, s*s times the useful work) and a kernel
+gradient with `rhs_dilation` = s. `strided_conv` keeps XLA's forward and kernel gradient but
+computes the input gradient exactly as the transposed convolution it is, arranged as one stride-1
+convolution + depth-to-space (ganjax/models/upsample.py):
 
   dx[s*m + a] = sum_t g[(s*m + a + lo - t) / s] w[t]^T   over taps t with (a + lo - t) % s == 0,
 

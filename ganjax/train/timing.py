@@ -29,6 +29,15 @@ def apply_overrides(config, items: Iterable[str]):
   return config
 
 
+def random_batch(exp, batch_size: int, copies: int = 1) -> dict:
+  """A device-resident random batch for `exp`'s step: images [copies?, B, *data_shape] uniform in
+  [-1, 1] (seed 1), labels 0, staged on the mesh as `copies` stacked batches (1: one batch)."""
+  images = jax.random.uniform(jax.random.PRNGKey(1), (batch_size, *exp.data_shape),
+                              minval=-1, maxval=1)
+  batch = {"image": np.asarray(images), "label": np.zeros(batch_size, np.int32)}
+  return stage_block([batch] * copies, exp.mesh)
+
+
 def time_config(config, batch_size: int, steps: int, repeats: int) -> dict:
   """Compiles the step for `config` at `batch_size`, then times `repeats` windows of `steps` steps
   on one device-resident random batch (input pipeline excluded). Returns the median rate, each
@@ -38,11 +47,9 @@ def time_config(config, batch_size: int, steps: int, repeats: int) -> dict:
   config.batch_size = batch_size
   exp = build_experiment(config)
   state = exp.init_state()
-  images = jax.random.uniform(jax.random.PRNGKey(1), (batch_size, *exp.data_shape), minval=-1, maxval=1)
-  batch = {"image": np.asarray(images), "label": np.zeros(batch_size, np.int32)}
   k = config.get("steps_per_dispatch", 1)
   step_fn = exp.train_step if k == 1 else exp.train_steps
-  batch = stage_block([batch] * k, exp.mesh)
+  batch = random_batch(exp, batch_size, k)
   t0 = time.perf_counter()
   state, metrics = step_fn(state, batch)
   jax.block_until_ready(metrics)
