@@ -52,16 +52,14 @@ def main() -> None:
   sys.path.insert(0, ROOT)
   import jax
   from experiments.configs import dcgan_fashion_mnist
-  from ganjax.train.dispatch import stage_block
   from ganjax.train.experiment import build_experiment
-  from ganjax.train.timing import apply_overrides
+  from ganjax.train.timing import apply_overrides, random_batch
 
   config = apply_overrides(dcgan_fashion_mnist.get_config(), args.set)
   config.batch_size = args.batch
   exp = build_experiment(config)
   state = exp.init_state()
-  batch = stage_block([{"image": np.zeros((args.batch, *exp.data_shape), np.float32),
-                        "label": np.zeros(args.batch, np.int32)}], exp.mesh)
+  batch = random_batch(exp, args.batch)
   step = exp.train_step.lower(state, batch).compile()
   defs, roots = _roots(step.as_text())
   for _ in range(2):
