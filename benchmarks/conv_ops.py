@@ -5,8 +5,8 @@ r"""Every convolution of the seed DCGAN's train step, timed alone in ganjax (XLA
 The step's convolutions (forward, input gradient, kernel gradient of D's two strided convolutions
 and G's two stride-2 up-convolutions, each at the batch it runs at: D's update runs D on real and
 fake, 2B rows; the G update runs D on B fakes) are timed one at a time: ganjax as the step
-computes them (`ganjax.models.conv.strided_conv`'s gradients, `upsample.transposed_conv` and its
-autodiff gradients, each jitted alone on device-resident operands), PyTorch as its autograd calls
+computes them (`ganjax.models.adjoint_convs`: `strided_conv` and `transposed_conv` with their
+custom gradients, each jitted alone on device-resident operands), PyTorch as its autograd calls
 them (`F.conv2d`, `F.conv_transpose2d`, `aten.convolution_backward` with one output selected, NCHW).
 Each op's time is the median over `rounds` rounds (frameworks alternate which goes first) of the
 mean of `reps` calls. The table gives ms per call, calls per step, and the per-step sums: how much
@@ -65,8 +65,7 @@ def jax_op(spec: dict, rng: np.random.Generator, ynnpack: bool = False):
   ganjax's XLA options (ganjax/xla_options.py), and the function that waits for its result."""
   import jax
   import jax.numpy as jnp
-  from ganjax.models.conv import strided_conv
-  from ganjax.models.upsample import same_transpose_padding, transposed_conv
+  from ganjax.models.adjoint_convs import same_transpose_padding, strided_conv, transposed_conv
   from ganjax.xla_options import compiler_options
 
   jit = lambda fn: jax.jit(fn, compiler_options=compiler_options("cpu", ynnpack))
@@ -79,7 +78,7 @@ def jax_op(spec: dict, rng: np.random.Generator, ynnpack: bool = False):
                  for p in jax.lax.padtype_to_pads((hw, hw), (5, 5), (2, 2), "SAME"))
     f = lambda x, w: strided_conv(x, w, (2, 2), pads)
   else:
-    low = [same_transpose_padding(5, 2)] * 2
+    low = (same_transpose_padding(5, 2),) * 2
     f = lambda x, w: transposed_conv(x, w, (2, 2), low)
   y = jax.eval_shape(f, x, w)
   g = jnp.asarray(rng.standard_normal(y.shape, np.float32))

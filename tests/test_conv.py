@@ -31,6 +31,18 @@ def test_matches_nn_conv_values_and_gradients(kernel, stride, size, channels, pa
   jax.tree.map(lambda a, b: np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-4), gp, gp_ref)
 
 
+@pytest.mark.parametrize("channels", [1, 64])  # patch-matmul and XLA kernel gradients
+def test_second_order_gradients_match_nn_conv(channels):
+  """R1's path: the squared input gradient of D differentiated w.r.t. D's parameters runs the
+  custom VJP's backward pass (a transposed convolution with its own custom VJP) through autodiff."""
+  x = jax.random.normal(jax.random.PRNGKey(0), (2, 14, 14, channels))
+  ref, ours = (m(8, (5, 5), (2, 2), padding="SAME") for m in (nn.Conv, Conv))
+  params = ref.init(jax.random.PRNGKey(1), x)
+  penalty = lambda m: lambda p: jnp.sum(jax.grad(lambda x: jnp.sum(jnp.tanh(m.apply(p, x))))(x) ** 2)
+  g_ref, g = (jax.grad(penalty(m))(params) for m in (ref, ours))
+  jax.tree.map(lambda a, b: np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5), g, g_ref)
+
+
 def test_dcgan_discriminator_variants_are_interchangeable():
   from ganjax.models.dcgan import DCGANDiscriminator
   x = jax.random.normal(jax.random.PRNGKey(0), (3, 28, 28, 1))
