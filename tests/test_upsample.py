@@ -9,19 +9,21 @@ import pytest
 from ganjax.models.upsample import SubpixelConvTranspose
 
 
-@pytest.mark.parametrize("kernel, stride, size", [(5, 2, 7), (5, 2, 14), (4, 2, 8), (3, 2, 5),
-                                                  (3, 1, 6), (5, 1, 4), (2, 2, 3),
-                                                  (1, 2, 4), (3, 3, 4)])  # phases with no tap
-def test_matches_conv_transpose_values_and_gradients(kernel, stride, size):
+# features=4: few output taps (the matmul + shifted planes path); 8 with k >= 5: per-phase convs.
+@pytest.mark.parametrize("kernel, stride, size, features", [
+    (5, 2, 7, 4), (5, 2, 14, 4), (4, 2, 8, 4), (3, 2, 5, 4), (3, 1, 6, 4), (5, 1, 4, 4),
+    (2, 2, 3, 4), (1, 2, 4, 4), (3, 3, 4, 4), (1, 2, 4, 130), (3, 3, 4, 20),  # phases with no tap
+    (5, 2, 7, 8), (5, 2, 14, 8), (4, 2, 8, 9), (5, 1, 4, 8)])
+def test_matches_conv_transpose_values_and_gradients(kernel, stride, size, features):
   x = jax.random.normal(jax.random.PRNGKey(0), (2, size, size, 3))
-  ref = nn.ConvTranspose(4, (kernel, kernel), (stride, stride), padding="SAME")
-  ours = SubpixelConvTranspose(4, (kernel, kernel), (stride, stride))
+  ref = nn.ConvTranspose(features, (kernel, kernel), (stride, stride), padding="SAME")
+  ours = SubpixelConvTranspose(features, (kernel, kernel), (stride, stride))
   params = ref.init(jax.random.PRNGKey(1), x)
   params = jax.tree.map(lambda p: p + 0.1 * jax.random.normal(jax.random.PRNGKey(2), p.shape), params)
   assert jax.tree.map(jnp.shape, ours.init(jax.random.PRNGKey(1), x)) == jax.tree.map(jnp.shape, params)
 
   y_ref, y = ref.apply(params, x), ours.apply(params, x)
-  assert y.shape == y_ref.shape == (2, size * stride, size * stride, 4)
+  assert y.shape == y_ref.shape == (2, size * stride, size * stride, features)
   np.testing.assert_allclose(y, y_ref, rtol=1e-5, atol=1e-5)
 
   w = jax.random.normal(jax.random.PRNGKey(3), y.shape)  # a generic linear read-out
@@ -42,12 +44,13 @@ def test_dcgan_generator_variants_are_interchangeable():
                              ref.apply(variables, z, train=False), atol=1e-5)
 
 
-def test_second_order_gradients_match_conv_transpose():
+@pytest.mark.parametrize("features", [4, 8])  # the matmul and the per-phase paths
+def test_second_order_gradients_match_conv_transpose(features):
   """An R1-style penalty (the squared input gradient) differentiated w.r.t. the parameters: the
   custom VJP's own backward pass is differentiated here, as in a gradient penalty through G."""
   x = jax.random.normal(jax.random.PRNGKey(0), (2, 7, 7, 3))
-  ref = nn.ConvTranspose(4, (5, 5), (2, 2), padding="SAME")
-  ours = SubpixelConvTranspose(4, (5, 5), (2, 2))
+  ref = nn.ConvTranspose(features, (5, 5), (2, 2), padding="SAME")
+  ours = SubpixelConvTranspose(features, (5, 5), (2, 2))
   params = ref.init(jax.random.PRNGKey(1), x)
   penalty = lambda m: lambda p: jnp.sum(jax.grad(lambda x: jnp.sum(jnp.tanh(m.apply(p, x))))(x) ** 2)
   g_ref, g = (jax.grad(penalty(m))(params) for m in (ref, ours))

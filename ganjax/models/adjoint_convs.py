@@ -13,8 +13,10 @@ convolution is itself such an `lhs_dilation` convolution. Here:
 - `transposed_conv` runs as one stride-1 convolution per output phase (a, b) over exactly the
   kernel taps that reach that phase (sub-pixel convolution: 25 multiply-adds per output pixel for
   a 5x5 stride-2 kernel, none spent on zeros), interleaved back into [B, s*H, s*W, C].
-  Its input gradient is the strided convolution with the flipped, transposed kernel, and its kernel
-  gradient is that strided convolution's kernel gradient: XLA's dense strided kernels, no dilation.
+  With few output taps (kh*kw*C_out <= 128, e.g. 1-channel images) it is instead one matmul and
+  a sum of shifted planes. Its input gradient is the strided convolution with the flipped,
+  transposed kernel, and its kernel gradient is that strided convolution's kernel gradient:
+  XLA's dense strided kernels, no dilation.
 - `strided_conv` keeps XLA's forward and kernel gradient; its input gradient is `transposed_conv`.
 - Kernel gradients of convolutions with few input taps (kh*kw*C_in <= 128, e.g. a layer on
   1-channel images) are one matmul over explicit patches, which XLA:CPU runs far faster than the
@@ -103,6 +105,32 @@ def _transposed_conv_phases(x, kernel, strides, low_padding):
   return y.reshape(b, h * sh, w * sw, cout)
 
 
+def _transposed_conv_matmul(x, kernel, strides, low_padding):
+  """The same for few output taps (kh*kw*C_out small, e.g. a layer producing 1-channel images):
+  one matmul gives every input pixel's contribution to each tap, [B, H, W, kh, kw, C_out], and
+  the kh*kw shifted, s-dilated planes are summed (y[s*m + p - t] += z[m, t]). XLA:CPU's
+  convolutions with 1 output channel run at ~15 GFLOP/s; this is ~4x faster."""
+  (kh, kw, cin, cout), (sh, sw) = kernel.shape, strides
+  b, h, w = x.shape[:3]
+  z = x.reshape(-1, cin) @ kernel.transpose(2, 0, 1, 3).reshape(cin, -1).astype(x.dtype)
+  z = z.reshape(b, h, w, kh, kw, cout)
+  zero, y = jnp.zeros((), x.dtype), None
+  for th in range(kh):
+    for tw in range(kw):
+      lo_h, lo_w = low_padding[0] - th, low_padding[1] - tw
+      plane = jax.lax.pad(z[:, :, :, th, tw], zero, ((0, 0, 0), (lo_h, sh - 1 - lo_h, sh - 1),
+                                                     (lo_w, sw - 1 - lo_w, sw - 1), (0, 0, 0)))
+      y = plane if y is None else y + plane
+  return y
+
+
+def _transposed_forward(x, kernel, strides, low_padding):
+  kh, kw, _, cout = kernel.shape
+  if kh * kw * cout <= _PATCH_MATMUL_MAX_TAPS:
+    return _transposed_conv_matmul(x, kernel, strides, low_padding)
+  return _transposed_conv_phases(x, kernel, strides, low_padding)
+
+
 def _transpose_as_strided(kernel, strides, low_padding, in_hw, out_hw):
   """The strided convolution adjoint to a transposed one: (kernel [kh, kw, C_out, C_in], padding)."""
   kh, kw = kernel.shape[:2]
@@ -117,11 +145,11 @@ def transposed_conv(x: jax.Array, kernel: jax.Array, strides: tuple[int, int],
   """lax.conv_transpose (transpose_kernel=False) of NHWC x [B, H, W, C_in] with kernel
   [kh, kw, C_in, C_out], strides (sh, sw) and low padding (ph, pw) of the dilated input: the first
   H*sh x W*sw outputs, [B, H*sh, W*sw, C_out]."""
-  return _transposed_conv_phases(x, kernel, strides, low_padding)
+  return _transposed_forward(x, kernel, strides, low_padding)
 
 
 def _transposed_fwd(x, kernel, strides, low_padding):
-  return _transposed_conv_phases(x, kernel, strides, low_padding), (x, kernel)
+  return _transposed_forward(x, kernel, strides, low_padding), (x, kernel)
 
 
 def _transposed_bwd(strides, low_padding, residuals, g):
