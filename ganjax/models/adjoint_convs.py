@@ -18,9 +18,9 @@ convolution is itself such an `lhs_dilation` convolution. Here:
   transposed kernel, and its kernel gradient is that strided convolution's kernel gradient:
   XLA's dense strided kernels, no dilation.
 - `strided_conv` keeps XLA's forward and kernel gradient; its input gradient is `transposed_conv`.
-- Kernel gradients of convolutions with few input taps (kh*kw*C_in <= 128, e.g. a layer on
-  1-channel images) are one matmul over explicit patches, which XLA:CPU runs far faster than the
-  dilated-window convolution.
+- Convolutions with few input taps (kh*kw*C_in <= 128, e.g. a layer on 1-channel images) run
+  forward and kernel gradient as matmuls over one set of explicit patches, which XLA:CPU runs far
+  faster than its convolutions with 1 channel (and than the dilated-window kernel gradient).
 
 Both support second-order differentiation (R1-style penalties), since each VJP is made of
 differentiable calls. Measured in BENCHMARKS.md ("Optimizations").
@@ -56,10 +56,26 @@ def _patches(x: jax.Array, kernel_hw: Sequence[int], strides, padding, out_hw) -
   return jnp.concatenate(cols, axis=-1).reshape(b * ho * wo, kh * kw * c)
 
 
+def _few_taps(kh: int, kw: int, channels: int) -> bool:
+  return kh * kw * channels <= _PATCH_MATMUL_MAX_TAPS
+
+
+def _strided_forward(x, w, strides, padding):
+  """XLA's convolution, or for few input taps one matmul over explicit patches (whose patches the
+  kernel gradient's identical `_patches` call shares once XLA merges common subexpressions)."""
+  kh, kw, cin, cout = w.shape
+  if not _few_taps(kh, kw, cin):
+    return _xla_conv(x, w, strides, padding)
+  out_hw = [(n + lo + hi - k) // s + 1
+            for n, (lo, hi), k, s in zip(x.shape[1:3], padding, (kh, kw), strides)]
+  p = _patches(x, (kh, kw), strides, padding, out_hw)
+  return (p @ w.reshape(-1, cout).astype(x.dtype)).reshape(x.shape[0], *out_hw, cout)
+
+
 def conv_kernel_grad(x, g, w_shape, strides, padding):
   """d conv(x, w) / dw applied to g [B, Ho, Wo, C_out] -> [kh, kw, C_in, C_out]."""
   kh, kw, cin, cout = w_shape
-  if kh * kw * cin <= _PATCH_MATMUL_MAX_TAPS:
+  if _few_taps(kh, kw, cin):
     p = _patches(x, (kh, kw), strides, padding, g.shape[1:3])
     return (p.T @ g.reshape(-1, cout)).reshape(w_shape)
   return jax.vjp(lambda w: _xla_conv(x, w, strides, padding), jnp.zeros(w_shape, x.dtype))[1](g)[0]
@@ -126,7 +142,7 @@ def _transposed_conv_matmul(x, kernel, strides, low_padding):
 
 def _transposed_forward(x, kernel, strides, low_padding):
   kh, kw, _, cout = kernel.shape
-  if kh * kw * cout <= _PATCH_MATMUL_MAX_TAPS:
+  if _few_taps(kh, kw, cout):
     return _transposed_conv_matmul(x, kernel, strides, low_padding)
   return _transposed_conv_phases(x, kernel, strides, low_padding)
 
@@ -155,7 +171,7 @@ def _transposed_fwd(x, kernel, strides, low_padding):
 def _transposed_bwd(strides, low_padding, residuals, g):
   x, kernel = residuals
   w_t, pads = _transpose_as_strided(kernel, strides, low_padding, x.shape[1:3], g.shape[1:3])
-  dx = _xla_conv(g, w_t, strides, pads)
+  dx = _strided_forward(g, w_t, strides, pads)
   dw_t = conv_kernel_grad(g, x, w_t.shape, strides, pads)
   return dx, jnp.flip(dw_t, (0, 1)).swapaxes(2, 3)
 
@@ -189,11 +205,11 @@ def _strided_input_grad(g, w, x_shape, strides, padding):
 def strided_conv(x: jax.Array, w: jax.Array, strides: tuple[int, int], padding: Padding) -> jax.Array:
   """lax.conv_general_dilated(x [B, H, W, C_in], w [kh, kw, C_in, C_out], strides, explicit
   padding ((lo, hi), (lo, hi))) in NHWC/HWIO -> [B, Ho, Wo, C_out], with the gradients above."""
-  return _xla_conv(x, w, strides, padding)
+  return _strided_forward(x, w, strides, padding)
 
 
 def _strided_fwd(x, w, strides, padding):
-  return _xla_conv(x, w, strides, padding), (x, w)
+  return _strided_forward(x, w, strides, padding), (x, w)
 
 
 def _strided_bwd(strides, padding, residuals, g):
