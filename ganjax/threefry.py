@@ -1,16 +1,17 @@
 """Threefry-2x32 random bits written in jax.numpy, for bulk draws such as dropout masks.
 
-The cipher is JAX's own (`jax.extend.random.threefry_2x32`: Threefry-2x32 with 20 rounds, the
-same rotations and key schedule; a test checks the two agree bit for bit). What differs is how the
-counters are laid out: `jax.random.bits` (partitionable threefry, JAX's default) spends one cipher
-call per 32-bit output word and XORs the two output words together, and on XLA:CPU its lowering
-took ~10 ns per word. Here each cipher call on counter (0, i) yields two words, and the whole draw
-is one elementwise XLA fusion that the CPU vectorizes: 3.2M words in ~4 ms instead of ~35 ms on
-the 2-core CPU (BENCHMARKS.md, "Optimizations"). The stream is a different (equally valid) threefry
-stream than `jax.random.bits` for the same key.
+`random_bits(key, shape)` returns exactly `jax.random.bits(key, shape, jnp.uint32)` (JAX's default
+partitionable threefry: word k = x0 ^ x1 of Threefry-2x32-20 on counter (0, k); tests check
+this bit for bit). What differs is the lowering: JAX's runs the cipher's rounds as an XLA while
+loop, which on XLA:CPU took ~10 ns per word; here the rounds are unrolled elementwise ops that
+XLA fuses into one vectorized loop: 3.2M words in ~4 ms instead of ~35 ms on the 2-core CPU
+(BENCHMARKS.md, "Optimizations"). Counters come from a multi-dimensional iota, so a draw
+shaped like a batch-sharded activation stays sharded (no all-gather under GSPMD).
 """
 
 from __future__ import annotations
+
+import math
 
 import jax
 import jax.numpy as jnp
@@ -50,23 +51,31 @@ def key_words(key: jax.Array) -> tuple[jax.Array, jax.Array]:
   return data[0], data[1]
 
 
-def random_bits(key: jax.Array, n: int) -> jax.Array:
-  """n uniformly random uint32 words [n]: Threefry-2x32 of counters (0, i), i < ceil(n / 2),
-  both output words kept. Deterministic in `key`; requires n < 2^33.
+def random_bits(key: jax.Array, shape: tuple[int, ...]) -> jax.Array:
+  """uint32 words [*shape], equal to `jax.random.bits(key, shape, jnp.uint32)` for threefry keys.
+  Requires prod(shape) < 2^32.
 
   The words are computed once, into a buffer: the cipher runs in a `lax.cond` branch whose
   predicate is always true but not foldable by XLA. Without it XLA fuses the cipher into each
-  elementwise consumer and computes it once per consumer element (for 16-bit dropout draws, 4
-  times per word: 15 ms instead of 4 for 3.2M words).
+  elementwise consumer and computes it once per consumer element (for 16-bit dropout draws,
+  twice per word).
   """
-  if n >= 2 ** 33:
-    raise ValueError(f"random_bits draws at most 2^33 - 1 words per call, not {n}; split the key.")
+  n = math.prod(shape)
+  if n >= 2 ** 32:
+    raise ValueError(f"random_bits draws at most 2^32 - 1 words per call, not {n}; split the key.")
   k0, k1 = key_words(key)
 
   def draw():
-    counters = jax.lax.iota(jnp.uint32, -(-n // 2))
-    w0, w1 = threefry2x32(k0, k1, counters, jnp.zeros_like(counters))
-    return jnp.concatenate([w0, w1])[:n]
+    index = jnp.zeros(shape, jnp.uint32)
+    for axis, stride in enumerate(_strides(shape)):
+      index = index + jax.lax.broadcasted_iota(jnp.uint32, shape, axis) * jnp.uint32(stride)
+    w0, w1 = threefry2x32(k0, k1, jnp.zeros_like(index), index)
+    return w0 ^ w1
 
   always = (k0 | jnp.uint32(1)) != 0
-  return jax.lax.cond(always, draw, lambda: jnp.zeros((n,), jnp.uint32))
+  return jax.lax.cond(always, draw, lambda: jnp.zeros(shape, jnp.uint32))
+
+
+def _strides(shape: tuple[int, ...]) -> list[int]:
+  """Row-major element strides of `shape`."""
+  return [math.prod(shape[i + 1:]) for i in range(len(shape))]
