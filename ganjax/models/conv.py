@@ -13,6 +13,7 @@ import jax
 import jax.numpy as jnp
 
 from ganjax.models.adjoint_convs import strided_conv
+from ganjax.models.channel_stats import add_bias
 
 
 class Conv(nn.Module):
@@ -37,4 +38,4 @@ class Conv(nn.Module):
       padding = jax.lax.padtype_to_pads(x.shape[1:3], self.kernel_size, self.strides, padding)
     padding = tuple(tuple(int(v) for v in p) for p in padding)
     y = strided_conv(x.astype(dtype), kernel.astype(dtype), tuple(self.strides), padding)
-    return y + bias.astype(dtype)
+    return add_bias(y, bias.astype(dtype))

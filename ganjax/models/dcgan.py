@@ -16,6 +16,7 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
+from ganjax.models.channel_stats import BatchNorm
 from ganjax.models.conv import Conv
 from ganjax.models.dropout import Dropout
 from ganjax.models.spectral_norm import maybe_spectral_norm
@@ -48,7 +49,7 @@ class DCGANGenerator(nn.Module):
       z = jnp.concatenate([reference_latents(self, n_ref, z.shape[-1]).astype(z.dtype), z])
       norm = lambda: VirtualBatchNorm(n_ref, epsilon=1e-3, dtype=self.dtype)
     else:
-      norm = lambda: nn.BatchNorm(use_running_average=not train, momentum=0.99, epsilon=1e-3,
+      norm = lambda: BatchNorm(use_running_average=not train, momentum=0.99, epsilon=1e-3,
                                   axis_name=self.axis_name if train else None, dtype=self.dtype)
     x = nn.Dense(h // 4 * w // 4 * self.base_features, kernel_init=_INIT, dtype=self.dtype)(z)
     x = x.reshape(z.shape[0], h // 4, w // 4, self.base_features)

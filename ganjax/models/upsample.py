@@ -18,6 +18,7 @@ import jax
 import jax.numpy as jnp
 
 from ganjax.models.adjoint_convs import same_transpose_padding, transposed_conv
+from ganjax.models.channel_stats import add_bias
 
 
 class SubpixelConvTranspose(nn.Module):
@@ -38,4 +39,4 @@ class SubpixelConvTranspose(nn.Module):
     dtype = self.dtype or x.dtype
     low = tuple(same_transpose_padding(k, s) for k, s in zip(self.kernel_size, self.strides))
     y = transposed_conv(x.astype(dtype), kernel.astype(dtype), tuple(self.strides), low)
-    return y + bias.astype(dtype)
+    return add_bias(y, bias.astype(dtype))
