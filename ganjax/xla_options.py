@@ -1,14 +1,22 @@
 """XLA compiler options for ganjax's own compiled functions, chosen per backend by measurement.
 
-XLA:CPU (jax 0.10) hands dots to the YNNPACK library by default
-(`xla_cpu_experimental_ynn_fusion_type` = INDIVIDUAL_DOT). On this project's 2-core AVX2 machine
-XLA's own (Eigen) kernels run the seed DCGAN's train step 1.17x faster at batch 32 and 1.48x at
-batch 256, and the FID InceptionV3 extracts features 2.2-2.4x faster (BENCHMARKS.md,
-"Optimizations"), so ganjax compiles its train, init and sample functions with YNNPACK off unless
-`config.xla_cpu_ynnpack` is True, and its metric feature networks always. The options go to each
-function's `jax.jit(compiler_options=...)`: nothing else in the user's process changes, and other
-backends get none. The option is experimental in XLA: a jaxlib that does not know it compiles
-with its defaults instead of failing.
+Two XLA:CPU (jax 0.10) defaults are overridden, each measured on the seed DCGAN's train step
+(BENCHMARKS.md, "Optimizations"):
+
+- Kernel library: XLA:CPU hands dots to the YNNPACK library by default
+  (`xla_cpu_experimental_ynn_fusion_type` = INDIVIDUAL_DOT). XLA's own (Eigen) kernels ran the
+  step 1.17x / 1.48x faster at batch 32 / 256 (2-core AVX2 machine; 0.70x with YNNPACK on the
+  AVX-512 one) and the FID InceptionV3 2.2-2.4x faster. Off unless `config.xla_cpu_ynnpack`.
+- Scheduler: XLA:CPU's default schedule lets independent large convolutions run at once, each
+  spreading over the same few cores and evicting the other's working set from cache. The
+  memory-optimized schedule (`xla_cpu_scheduler_type`) orders them one after another: the step ran
+  1.08x faster at batch 256 and the same at batch 32 (2-core AVX-512 machine). `config.xla_cpu_scheduler`
+  = "default" restores XLA's.
+
+Neither changes what is computed. The options go to each function's `jax.jit(compiler_options=...)`:
+nothing else in the user's process changes, and other backends get none. Both are experimental in
+XLA: an option this jaxlib does not know is left out (one tiny probe compile each, cached) rather
+than failing every compile.
 """
 
 from __future__ import annotations
@@ -20,6 +28,10 @@ import numpy as np
 
 # The empty list of library fusion types: no dot or convolution goes to YNNPACK.
 _CPU_WITHOUT_YNNPACK = (("xla_cpu_experimental_ynn_fusion_type", ""),)
+_CPU_SCHEDULERS = {
+    "default": (),
+    "memory_optimized": (("xla_cpu_scheduler_type", "CPU_SCHEDULER_TYPE_MEMORY_OPTIMIZED"),),
+}
 
 
 @functools.lru_cache(maxsize=None)
@@ -33,8 +45,17 @@ def _cpu_accepts(options: tuple[tuple[str, str], ...]) -> bool:
   return True
 
 
-def compiler_options(platform: str, ynnpack: bool = False) -> dict | None:
-  """Options for jax.jit on `platform` ("cpu", "gpu", "tpu"); None leaves XLA's defaults."""
-  if platform == "cpu" and not ynnpack and _cpu_accepts(_CPU_WITHOUT_YNNPACK):
-    return dict(_CPU_WITHOUT_YNNPACK)
-  return None
+def compiler_options(platform: str, ynnpack: bool = False,
+                     scheduler: str = "memory_optimized") -> dict | None:
+  """Options for jax.jit on `platform` ("cpu", "gpu", "tpu"); None leaves XLA's defaults.
+
+  ynnpack: XLA:CPU's YNNPACK dots (XLA's default) instead of its own kernels.
+  scheduler: "memory_optimized" (ganjax's default) or "default" (XLA's), for XLA:CPU."""
+  if scheduler not in _CPU_SCHEDULERS:
+    raise ValueError(f"unknown XLA:CPU scheduler {scheduler!r}; use one of {sorted(_CPU_SCHEDULERS)} "
+                     "(config.xla_cpu_scheduler).")
+  if platform != "cpu":
+    return None
+  chosen = (() if ynnpack else _CPU_WITHOUT_YNNPACK) + _CPU_SCHEDULERS[scheduler]
+  options = dict(option for option in chosen if _cpu_accepts((option,)))
+  return options or None

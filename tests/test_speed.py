@@ -109,11 +109,35 @@ def test_cpu_kernel_library_switch_changes_kernels_not_results(digits_config):
   _close(outputs[False], outputs[True], atol=1e-4)
 
 
-def test_a_jaxlib_without_the_cpu_option_compiles_with_its_defaults(monkeypatch):
-  # The YNNPACK switch is an experimental XLA option: where the running jaxlib does not know it,
-  # ganjax must compile with XLA's defaults rather than fail every compile.
+def test_a_jaxlib_without_a_cpu_option_compiles_without_that_option(monkeypatch):
+  # Both CPU options are experimental in XLA: where the running jaxlib does not know one, ganjax
+  # must leave that one out rather than fail every compile.
   from ganjax import xla_options
-  assert xla_options.compiler_options("cpu") == {"xla_cpu_experimental_ynn_fusion_type": ""}
+  assert xla_options.compiler_options("cpu") == {
+      "xla_cpu_experimental_ynn_fusion_type": "",
+      "xla_cpu_scheduler_type": "CPU_SCHEDULER_TYPE_MEMORY_OPTIMIZED"}
+  assert xla_options.compiler_options("cpu", scheduler="default") == {
+      "xla_cpu_experimental_ynn_fusion_type": ""}
   monkeypatch.setattr(xla_options, "_CPU_WITHOUT_YNNPACK", (("xla_cpu_no_such_option", ""),))
-  assert xla_options.compiler_options("cpu") is None
+  assert xla_options.compiler_options("cpu") == {
+      "xla_cpu_scheduler_type": "CPU_SCHEDULER_TYPE_MEMORY_OPTIMIZED"}
+  assert xla_options.compiler_options("cpu", scheduler="default") is None
   assert xla_options.compiler_options("gpu") is None
+
+
+def test_cpu_scheduler_switch_changes_the_schedule_not_results(digits_config):
+  outputs = {}
+  for scheduler in ("memory_optimized", "default"):
+    config = digits_config.copy_and_resolve_references()
+    config.xla_cpu_scheduler = scheduler
+    exp = build_experiment(config)
+    state = exp.init_state()
+    compiled = exp.train_step.lower(state, random_batch(exp, config.batch_size)).compile()
+    outputs[scheduler] = compiled(state, random_batch(exp, config.batch_size))
+  _close(outputs["memory_optimized"], outputs["default"], atol=1e-5)
+
+
+def test_unknown_cpu_scheduler_is_named_with_the_choices():
+  from ganjax import xla_options
+  with pytest.raises(ValueError, match=r"unknown XLA:CPU scheduler 'fastest'.*memory_optimized"):
+    xla_options.compiler_options("cpu", scheduler="fastest")

@@ -67,7 +67,9 @@ class Experiment:
   def compiler_options(self) -> dict | None:
     """XLA options for every function compiled here (ganjax/xla_options.py)."""
     return xla_options.compiler_options(self.mesh.devices.flat[0].platform,
-                                        ynnpack=self.config.get("xla_cpu_ynnpack", False))
+                                        ynnpack=self.config.get("xla_cpu_ynnpack", False),
+                                        scheduler=self.config.get("xla_cpu_scheduler",
+                                                                  "memory_optimized"))
 
   def init_state(self) -> GANState:
     key = jax.random.PRNGKey(self.config.seed)
