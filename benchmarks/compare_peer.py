@@ -8,7 +8,10 @@ the seed DCGAN on a device-resident random batch shaped like Fashion-MNIST, afte
 compiles (excluded). Separate processes keep the peak RSS figures apart and stop one framework's
 thread pools from disturbing the other. Reported: the median over every timed window of every
 round, images/s, the ratio ganjax / PyTorch, peak RSS (max over rounds), and the start-up (ganjax:
-first call incl. compile; PyTorch: 3 warm-up steps). Prints a markdown table.
+first call incl. compile; PyTorch: 3 warm-up steps). Prints a markdown table. With --cache an
+untimed ganjax process first fills the persistent compilation cache, so every timed round starts
+from it (steady-state start-up and peak RSS); that process's start-up and peak RSS are printed
+below the table.
 
   --set=steps_per_dispatch=4 --set=dtype=float32   ganjax config overrides (repeatable)
   --cpu_devices=2                                 ganjax on N XLA:CPU devices (jax_num_cpu_devices)
@@ -74,7 +77,7 @@ def main() -> None:
     print(json.dumps(ganjax_worker(args)))
     return
 
-  rows = []
+  rows, fills = [], []
   for b in map(int, args.batch_sizes.split(",")):
     steps = max(4, args.steps * 32 // b)
     common = [f"--batch={b}", f"--steps={steps}", f"--windows={args.windows}"]
@@ -84,6 +87,11 @@ def main() -> None:
     peer_cmd = [sys.executable, PEER, f"--batch_size={b}", f"--steps={steps}",
                 f"--windows={args.windows}", *shlex.split(args.peer_args)]
     runs = {"ganjax": [], "torch": []}
+    if args.cache:  # fill the cache untimed, so every round's RSS and start-up are steady-state
+      first = _run([*ganjax_cmd, "--steps=1", "--windows=1"])
+      fills.append((b, first))
+      print(f"batch {b} cache fill: start-up {first['warmup_s']:.1f} s, peak RSS "
+            f"{first['peak_rss_mib']:.0f} MiB", file=sys.stderr, flush=True)
     for r in range(args.rounds):
       order = [("ganjax", ganjax_cmd), ("torch", peer_cmd)]
       for name, cmd in order if r % 2 == 0 else order[::-1]:
@@ -108,6 +116,9 @@ def main() -> None:
           f"| {g['sps'] * b:.0f} | {t['sps'] * b:.0f} | {g['rss']:.0f} | {t['rss']:.0f} "
           f"| {g['warmup']:.1f} | {t['warmup']:.1f} |")
   print()
+  for b, first in fills:
+    print(f"batch {b}: the untimed first ganjax process (fills the compilation cache): start-up "
+          f"{first['warmup_s']:.1f} s, peak RSS {first['peak_rss_mib']:.0f} MiB")
   for b, s in rows:
     print(f"batch {b} per-round medians: ganjax {[round(x, 2) for x in s['ganjax']['round_sps']]}, "
           f"PyTorch {[round(x, 2) for x in s['torch']['round_sps']]}")
