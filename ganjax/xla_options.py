@@ -26,9 +26,11 @@ import functools
 import jax
 import numpy as np
 
+from ganjax.errors import ConfigError
+
 # The empty list of library fusion types: no dot or convolution goes to YNNPACK.
 _CPU_WITHOUT_YNNPACK = (("xla_cpu_experimental_ynn_fusion_type", ""),)
-_CPU_SCHEDULERS = {
+CPU_SCHEDULERS = {
     "default": (),
     "memory_optimized": (("xla_cpu_scheduler_type", "CPU_SCHEDULER_TYPE_MEMORY_OPTIMIZED"),),
 }
@@ -51,11 +53,11 @@ def compiler_options(platform: str, ynnpack: bool = False,
 
   ynnpack: XLA:CPU's YNNPACK dots (XLA's default) instead of its own kernels.
   scheduler: "memory_optimized" (ganjax's default) or "default" (XLA's), for XLA:CPU."""
-  if scheduler not in _CPU_SCHEDULERS:
-    raise ValueError(f"unknown XLA:CPU scheduler {scheduler!r}; use one of {sorted(_CPU_SCHEDULERS)} "
-                     "(config.xla_cpu_scheduler).")
+  if scheduler not in CPU_SCHEDULERS:
+    raise ConfigError(f"unknown XLA:CPU scheduler {scheduler!r}; use one of "
+                      f"{sorted(CPU_SCHEDULERS)} (config.xla_cpu_scheduler).")
   if platform != "cpu":
     return None
-  chosen = (() if ynnpack else _CPU_WITHOUT_YNNPACK) + _CPU_SCHEDULERS[scheduler]
+  chosen = (() if ynnpack else _CPU_WITHOUT_YNNPACK) + CPU_SCHEDULERS[scheduler]
   options = dict(option for option in chosen if _cpu_accepts((option,)))
   return options or None

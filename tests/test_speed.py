@@ -126,18 +126,21 @@ def test_a_jaxlib_without_a_cpu_option_compiles_without_that_option(monkeypatch)
 
 
 def test_cpu_scheduler_switch_changes_the_schedule_not_results(digits_config):
-  outputs = {}
+  outputs, schedules = {}, {}
   for scheduler in ("memory_optimized", "default"):
     config = digits_config.copy_and_resolve_references()
     config.xla_cpu_scheduler = scheduler
     exp = build_experiment(config)
-    state = exp.init_state()
-    compiled = exp.train_step.lower(state, random_batch(exp, config.batch_size)).compile()
-    outputs[scheduler] = compiled(state, random_batch(exp, config.batch_size))
+    state, batch = exp.init_state(), random_batch(exp, config.batch_size)
+    compiled = exp.train_step.lower(state, batch).compile()
+    schedules[scheduler] = compiled.as_text()
+    outputs[scheduler] = compiled(state, batch)
+  assert schedules["memory_optimized"] != schedules["default"]
   _close(outputs["memory_optimized"], outputs["default"], atol=1e-5)
 
 
 def test_unknown_cpu_scheduler_is_named_with_the_choices():
   from ganjax import xla_options
-  with pytest.raises(ValueError, match=r"unknown XLA:CPU scheduler 'fastest'.*memory_optimized"):
+  from ganjax.errors import ConfigError
+  with pytest.raises(ConfigError, match=r"unknown XLA:CPU scheduler 'fastest'.*memory_optimized"):
     xla_options.compiler_options("cpu", scheduler="fastest")

@@ -23,6 +23,8 @@ def no_compile(monkeypatch):
     ("batch_size", 0, r"config.batch_size must be an integer >= 1, got 0"),
     ("batch_size", -32, r"config.batch_size must be an integer >= 1, got -32"),
     ("d_optimizer.learning_rate", 0.0, r"config.d_optimizer.learning_rate must be > 0"),
+    ("xla_cpu_scheduler", "fastest",
+     r"config.xla_cpu_scheduler must be one of \['default', 'memory_optimized'\], got 'fastest'"),
 ])
 def test_bad_config_fails_before_compiling(digits_config, tmp_path, no_compile, field, value, message):
   cfg = digits_config
