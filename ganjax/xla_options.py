@@ -34,6 +34,7 @@ CPU_SCHEDULERS = {
     "default": (),
     "memory_optimized": (("xla_cpu_scheduler_type", "CPU_SCHEDULER_TYPE_MEMORY_OPTIMIZED"),),
 }
+DEFAULT_CPU_SCHEDULER = "memory_optimized"
 
 
 @functools.lru_cache(maxsize=None)
@@ -48,7 +49,7 @@ def _cpu_accepts(options: tuple[tuple[str, str], ...]) -> bool:
 
 
 def compiler_options(platform: str, ynnpack: bool = False,
-                     scheduler: str = "memory_optimized") -> dict | None:
+                     scheduler: str = DEFAULT_CPU_SCHEDULER) -> dict | None:
   """Options for jax.jit on `platform` ("cpu", "gpu", "tpu"); None leaves XLA's defaults.
 
   ynnpack: XLA:CPU's YNNPACK dots (XLA's default) instead of its own kernels.

@@ -68,8 +68,8 @@ class Experiment:
     """XLA options for every function compiled here (ganjax/xla_options.py)."""
     return xla_options.compiler_options(self.mesh.devices.flat[0].platform,
                                         ynnpack=self.config.get("xla_cpu_ynnpack", False),
-                                        scheduler=self.config.get("xla_cpu_scheduler",
-                                                                  "memory_optimized"))
+                                        scheduler=self.config.get(
+                                            "xla_cpu_scheduler", xla_options.DEFAULT_CPU_SCHEDULER))
 
   def init_state(self) -> GANState:
     key = jax.random.PRNGKey(self.config.seed)

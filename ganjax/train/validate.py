@@ -15,7 +15,7 @@ from ganjax.objectives import G_OBJECTIVES, OBJECTIVES
 from ganjax.optimizers import OPTIMIZERS
 from ganjax.parallel import PARALLELISM, PMAP_IMPLS
 from ganjax.regularizers import check_regularizers
-from ganjax.xla_options import CPU_SCHEDULERS
+from ganjax.xla_options import CPU_SCHEDULERS, DEFAULT_CPU_SCHEDULER
 
 REQUIRED = ("seed", "batch_size", "num_train_steps", "dataset", "model", "loss", "objective",
             "g_optimizer", "d_optimizer")
@@ -51,7 +51,7 @@ def validate_config(config, workdir: str | None = None) -> None:
                       "use pmap_impl='shard_map'.")
   if config.get("fsdp", False) and config.get("parallelism", "jit") != "jit":
     raise ConfigError("config.fsdp=True needs config.parallelism='jit' (shard_map mode replicates the state).")
-  if config.get("xla_cpu_scheduler", "memory_optimized") not in CPU_SCHEDULERS:
+  if config.get("xla_cpu_scheduler", DEFAULT_CPU_SCHEDULER) not in CPU_SCHEDULERS:
     raise ConfigError(f"config.xla_cpu_scheduler must be one of {sorted(CPU_SCHEDULERS)}, got "
                       f"{config.xla_cpu_scheduler!r}.")
   DATASETS.get(config.dataset.name)
