@@ -16,6 +16,14 @@ below the table.
   --set=steps_per_dispatch=4 --set=dtype=float32   ganjax config overrides (repeatable)
   --cpu_devices=2                                 ganjax on N XLA:CPU devices (jax_num_cpu_devices)
   --peer_args="--channels_last --compile"          extra flags for the peer
+  --gpu                                           both on the GPU (JAX's GPU backend, torch "cuda")
+  --bf16                                          both in bfloat16 mixed precision (ganjax
+                                                  config.dtype, torch autocast)
+
+Below the table: the step's model FLOPs (ganjax/flops.py, counted on the reference layers: real
+multiply-adds of every convolution and matmul, the same model for both frameworks), each
+framework's achieved TFLOP/s and, where the peak is known (listed GPUs, or --peak_tflops), its
+model-FLOP utilisation; on a GPU also each one's peak device memory.
 """
 
 from __future__ import annotations
@@ -45,11 +53,34 @@ def ganjax_worker(args) -> dict:
   from ganjax import compile_cache
   from ganjax.train.timing import apply_overrides, time_config
   config = apply_overrides(dcgan_fashion_mnist.get_config(), args.set)
+  if args.bf16:
+    config.dtype = "bfloat16"
   compile_cache.enable(config.get("compilation_cache_dir", "") if args.cache else "")
   r = time_config(config, args.batch, args.steps, args.windows)
-  return {"framework": "ganjax", "batch": args.batch, "warmup_s": r["compile_s"], "rates": r["rates"],
-          "steps_per_s": r["steps_per_s"], "devices": jax.device_count(),
-          "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+  device = jax.devices()[0]
+  out = {"framework": "ganjax", "batch": args.batch, "warmup_s": r["compile_s"],
+         "rates": r["rates"], "steps_per_s": r["steps_per_s"], "devices": jax.device_count(),
+         "device_kind": device.device_kind,
+         # read before model_flops, whose second (traced) experiment would add to it
+         "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+  out["model_flops"] = model_flops(config, args.batch)
+  stats = device.memory_stats() or {}
+  if "peak_bytes_in_use" in stats:
+    out["peak_device_mib"] = stats["peak_bytes_in_use"] / 2 ** 20
+  return out
+
+
+def model_flops(config, batch_size: int) -> int:
+  """Model FLOPs of one train step at `batch_size`, counted on the reference layers (flax's
+  convolutions and XLA's gradients: implementation-independent); traced, not run."""
+  from ganjax.flops import count_flops
+  from ganjax.train.experiment import build_experiment
+  from ganjax.train.timing import random_batch
+  config = config.copy_and_resolve_references()
+  config.batch_size = batch_size
+  config.model.update(upsample="conv_transpose", conv_grad="xla")
+  exp = build_experiment(config)
+  return count_flops(exp.train_step, exp.init_state(), random_batch(exp, batch_size))
 
 
 def _run(cmd: list[str]) -> dict:
@@ -70,6 +101,10 @@ def main() -> None:
   p.add_argument("--cpu_devices", type=int, default=0, help="ganjax: XLA:CPU device count (0: JAX's)")
   p.add_argument("--cache", action="store_true", help="ganjax: use the persistent compilation cache")
   p.add_argument("--peer_args", default="", help="extra flags for benchmarks/peers/torch_dcgan.py")
+  p.add_argument("--gpu", action="store_true", help="both frameworks on the GPU")
+  p.add_argument("--bf16", action="store_true", help="both in bfloat16 mixed precision")
+  p.add_argument("--peak_tflops", type=float, default=0.0,
+                 help="device peak for MFU (0: ganjax.flops' table for the device, if listed)")
   p.add_argument("--worker", choices=["ganjax"], help=argparse.SUPPRESS)
   p.add_argument("--batch", type=int, help=argparse.SUPPRESS)
   args = p.parse_args()
@@ -83,9 +118,10 @@ def main() -> None:
     common = [f"--batch={b}", f"--steps={steps}", f"--windows={args.windows}"]
     ganjax_cmd = [sys.executable, __file__, "--worker=ganjax", *common,
                   f"--cpu_devices={args.cpu_devices}", *(["--cache"] if args.cache else []),
-                  *[f"--set={s}" for s in args.set]]
+                  *(["--bf16"] if args.bf16 else []), *[f"--set={s}" for s in args.set]]
     peer_cmd = [sys.executable, PEER, f"--batch_size={b}", f"--steps={steps}",
-                f"--windows={args.windows}", *shlex.split(args.peer_args)]
+                f"--windows={args.windows}", *(["--device=cuda"] if args.gpu else []),
+                *(["--bf16"] if args.bf16 else []), *shlex.split(args.peer_args)]
     runs = {"ganjax": [], "torch": []}
     if args.cache:  # fill the cache untimed, so every round's RSS and start-up are steady-state
       first = _run([*ganjax_cmd, "--steps=1", "--windows=1"])
@@ -103,8 +139,11 @@ def main() -> None:
     summary = {name: {"sps": float(np.median([x for o in outs for x in o["rates"]])),
                       "round_sps": [float(np.median(o["rates"])) for o in outs],
                       "rss": max(o["peak_rss_mib"] for o in outs),
-                      "warmup": float(np.median([o["warmup_s"] for o in outs]))}
+                      "warmup": float(np.median([o["warmup_s"] for o in outs])),
+                      "device_mib": max(o.get("peak_device_mib", 0.0) for o in outs)}
                for name, outs in runs.items()}
+    summary["flops"] = runs["ganjax"][0]["model_flops"]
+    summary["device_kind"] = runs["ganjax"][0]["device_kind"]
     rows.append((b, summary))
 
   print("| batch | ganjax steps/s | PyTorch steps/s | ratio | ganjax images/s | PyTorch images/s "
@@ -122,6 +161,26 @@ def main() -> None:
   for b, s in rows:
     print(f"batch {b} per-round medians: ganjax {[round(x, 2) for x in s['ganjax']['round_sps']]}, "
           f"PyTorch {[round(x, 2) for x in s['torch']['round_sps']]}")
+  print()
+  print(flops_table(rows, args))
+
+
+def flops_table(rows, args) -> str:
+  """Model FLOPs per step, achieved TFLOP/s and MFU of both frameworks (markdown)."""
+  from ganjax.flops import peak_flops
+  precision = "bfloat16" if args.bf16 else ("tfloat32" if args.gpu else "float32")
+  lines = ["| batch | device | model GFLOP / step | ganjax TFLOP/s | PyTorch TFLOP/s | peak TFLOP/s "
+           f"({precision}) | ganjax MFU | PyTorch MFU | ganjax peak device MiB | PyTorch peak "
+           "device MiB |", "| --- " * 10 + "|"]
+  for b, s in rows:
+    peak = args.peak_tflops * 1e12 or peak_flops(s["device_kind"], precision)
+    tf = {k: s["flops"] * s[k]["sps"] / 1e12 for k in ("ganjax", "torch")}
+    mfu = {k: f"{tf[k] * 1e12 / peak:.1%}" if peak else "n/a (no peak)" for k in tf}
+    mem = {k: f"{s[k]['device_mib']:.0f}" if s[k]["device_mib"] else "n/a" for k in tf}
+    lines.append(f"| {b} | {s['device_kind']} | {s['flops'] / 1e9:.2f} | {tf['ganjax']:.3f} "
+                 f"| {tf['torch']:.3f} | {peak / 1e12 if peak else 'n/a'} | {mfu['ganjax']} "
+                 f"| {mfu['torch']} | {mem['ganjax']} | {mem['torch']} |")
+  return "\n".join(lines)
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-r"""The seed DCGAN and its training step in idiomatic PyTorch (CPU): the peer ganjax is timed against.
+r"""The seed DCGAN and its training step in idiomatic PyTorch (CPU or CUDA): the peer ganjax is timed against.
 
 Same model, initialisation and hyperparameters as ganjax's `experiments/configs/dcgan_fashion_mnist.py`
 (see ganjax/models/dcgan.py):
@@ -22,6 +22,7 @@ as ganjax does for losses whose generator term ignores the real logits (this one
 
   # timing (device-resident random batch; prints one JSON line)
   python benchmarks/peers/torch_dcgan.py --batch_size=32 --steps=20 --windows=3
+  python benchmarks/peers/torch_dcgan.py --batch_size=256 --device=cuda --bf16  # on a GPU
   # train on Fashion-MNIST and dump EMA samples for FID (uint8 NHWC .npy)
   python benchmarks/peers/torch_dcgan.py --train_steps=2000 --samples_out=/tmp/peer.npy
 """
@@ -82,10 +83,15 @@ class Discriminator(nn.Module):
 class DCGANTrainer:
   """Models, optimizers, EMA and the step; `step(real)` trains one D and one G update."""
 
-  def __init__(self, seed: int = 0, channels_last: bool = False, ema_decay: float = 0.999):
+  def __init__(self, seed: int = 0, channels_last: bool = False, ema_decay: float = 0.999,
+               device: str = "cpu", bf16: bool = False):
     torch.manual_seed(seed)
-    self.g, self.d = Generator(), Discriminator()
-    self.ema = Generator()
+    self.device = torch.device(device)
+    # bf16: autocast's mixed precision (convolutions and matmuls in bfloat16, parameters,
+    # optimizer and losses in float32), as ganjax's config.dtype = "bfloat16".
+    self.autocast = torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=bf16)
+    self.g, self.d = Generator().to(self.device), Discriminator().to(self.device)
+    self.ema = Generator().to(self.device)
     self.ema.load_state_dict(self.g.state_dict())
     self.ema.requires_grad_(False)
     self.memory_format = torch.channels_last if channels_last else torch.contiguous_format
@@ -100,20 +106,22 @@ class DCGANTrainer:
 
   def step(self, real: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """real: [B, 1, 28, 28] float32 in [-1, 1]. Returns (d_loss, g_loss), not synchronised."""
-    b = real.shape[0]
+    b, dev = real.shape[0], self.device
     # D on real and fake in one call.
-    with torch.no_grad():
-      fake = self.g(torch.randn(b, LATENT))
-    logits = self.d(torch.cat([real, fake]).contiguous(memory_format=self.memory_format))
-    targets = torch.cat([torch.ones(b), torch.zeros(b)])
-    d_loss = 2 * F.binary_cross_entropy_with_logits(logits, targets)  # = mean(real) + mean(fake)
+    with torch.no_grad(), self.autocast:
+      fake = self.g(torch.randn(b, LATENT, device=dev))
+    with self.autocast:
+      logits = self.d(torch.cat([real, fake]).contiguous(memory_format=self.memory_format))
+    targets = torch.cat([torch.ones(b, device=dev), torch.zeros(b, device=dev)])
+    d_loss = 2 * F.binary_cross_entropy_with_logits(logits.float(), targets)  # mean(real) + mean(fake)
     self.d_opt.zero_grad(set_to_none=True)
     d_loss.backward()
     self.d_opt.step()
     # G against the updated D on fresh latents; D's parameters get no gradient.
     self.d.requires_grad_(False)
-    logits = self.d(self.g(torch.randn(b, LATENT)))
-    g_loss = F.binary_cross_entropy_with_logits(logits, torch.ones(b))
+    with self.autocast:
+      logits = self.d(self.g(torch.randn(b, LATENT, device=dev)))
+    g_loss = F.binary_cross_entropy_with_logits(logits.float(), torch.ones(b, device=dev))
     self.g_opt.zero_grad(set_to_none=True)
     g_loss.backward()
     self.g_opt.step()
@@ -134,8 +142,9 @@ class DCGANTrainer:
       e.copy_(b)
     self.ema.eval()
     z = torch.randn(n, LATENT, generator=torch.Generator().manual_seed(seed))
-    x = torch.cat([self.ema(chunk) for chunk in z.split(500)])
-    x = ((x.permute(0, 2, 3, 1).numpy() + 1.0) * 127.5).round().clip(0, 255)
+    with self.autocast:
+      x = torch.cat([self.ema(chunk.to(self.device)).float() for chunk in z.split(500)])
+    x = ((x.permute(0, 2, 3, 1).cpu().numpy() + 1.0) * 127.5).round().clip(0, 255)
     return x.astype(np.uint8)
 
 
@@ -144,25 +153,39 @@ def peak_rss_mib() -> float:
   return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def _synchronize(device: torch.device) -> None:
+  """Waits for the device's queued work (CUDA runs asynchronously; the CPU needs nothing)."""
+  if device.type == "cuda":
+    torch.cuda.synchronize(device)
+
+
 def time_steps(batch_size: int, steps: int, windows: int, compile_: bool,
-               channels_last: bool) -> dict:
-  """Warm-up (and compile) apart, `windows` timed windows of `steps` steps on one random batch."""
-  trainer = DCGANTrainer(channels_last=channels_last)
+               channels_last: bool, device: str = "cpu", bf16: bool = False) -> dict:
+  """Warm-up (and compile) apart, `windows` timed windows of `steps` steps on one random batch
+  resident on `device`; each window ends when the device has finished its steps."""
+  trainer = DCGANTrainer(channels_last=channels_last, device=device, bf16=bf16)
   step = torch.compile(trainer.step) if compile_ else trainer.step
-  real = torch.rand(batch_size, 1, 28, 28) * 2 - 1
+  real = torch.rand(batch_size, 1, 28, 28, device=trainer.device) * 2 - 1
   t0 = time.perf_counter()
   for _ in range(3):
     step(real)
+  _synchronize(trainer.device)
   warmup_s = time.perf_counter() - t0
   rates = []
   for _ in range(windows):
     t0 = time.perf_counter()
     for _ in range(steps):
       step(real)
+    _synchronize(trainer.device)
     rates.append(steps / (time.perf_counter() - t0))
-  return {"framework": "torch" + ("+compile" if compile_ else ""), "batch": batch_size,
-          "warmup_s": warmup_s, "rates": rates, "steps_per_s": float(np.median(rates)),
-          "peak_rss_mib": peak_rss_mib(), "threads": torch.get_num_threads()}
+  out = {"framework": "torch" + ("+compile" if compile_ else "") + ("+bf16" if bf16 else ""),
+         "batch": batch_size, "warmup_s": warmup_s, "rates": rates,
+         "steps_per_s": float(np.median(rates)), "peak_rss_mib": peak_rss_mib(),
+         "threads": torch.get_num_threads(), "device": str(trainer.device)}
+  if trainer.device.type == "cuda":
+    out["device_kind"] = torch.cuda.get_device_name(trainer.device)
+    out["peak_device_mib"] = torch.cuda.max_memory_allocated(trainer.device) / 2 ** 20
+  return out
 
 
 def fashion_mnist_batches(directory: str, batch_size: int, seed: int):
@@ -181,11 +204,12 @@ def fashion_mnist_batches(directory: str, batch_size: int, seed: int):
 
 
 def train(args) -> None:
-  trainer = DCGANTrainer(seed=args.seed, channels_last=args.channels_last)
+  trainer = DCGANTrainer(seed=args.seed, channels_last=args.channels_last, device=args.device,
+                         bf16=args.bf16)
   batches = fashion_mnist_batches(args.data_dir, args.batch_size, args.seed)
   t0 = time.perf_counter()
   for i in range(1, args.train_steps + 1):
-    d_loss, g_loss = trainer.step(next(batches))
+    d_loss, g_loss = trainer.step(next(batches).to(trainer.device))
     if i % args.log_every == 0 or i == args.train_steps:
       print(f"step {i}: d_loss={d_loss.item():.3f} g_loss={g_loss.item():.3f} "
             f"({i / (time.perf_counter() - t0):.2f} steps/s)", flush=True)
@@ -200,6 +224,8 @@ def main() -> None:
   p.add_argument("--batch_size", type=int, default=32)
   p.add_argument("--threads", type=int, default=os.cpu_count(), help="torch.set_num_threads")
   p.add_argument("--channels_last", action="store_true")
+  p.add_argument("--device", default="cpu", help='torch device: "cpu" or "cuda"')
+  p.add_argument("--bf16", action="store_true", help="bfloat16 autocast (mixed precision)")
   p.add_argument("--seed", type=int, default=0)
   p.add_argument("--steps", type=int, default=20, help="timing: steps per window")
   p.add_argument("--windows", type=int, default=3, help="timing: timed windows (median reported)")
@@ -215,7 +241,7 @@ def main() -> None:
     train(args)
   else:
     print(json.dumps(time_steps(args.batch_size, args.steps, args.windows, args.compile,
-                                args.channels_last)))
+                                args.channels_last, args.device, args.bf16)))
 
 
 if __name__ == "__main__":

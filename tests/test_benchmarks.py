@@ -1,0 +1,29 @@
+"""benchmarks/compare_peer.py end to end: ganjax and the PyTorch peer side by side, tiny."""
+
+import re
+
+import pytest
+
+from conftest import run_script
+from test_flops import dcgan_step_flops_by_hand
+
+
+@pytest.mark.parametrize("precision", ["float32", "bfloat16"])
+def test_compare_peer_reports_both_frameworks_ratio_and_model_flops(precision):
+  pytest.importorskip("torch")
+  b = 8
+  args = ["benchmarks/compare_peer.py", f"--batch_sizes={b}", "--rounds=1", "--windows=1",
+          "--steps=16"] + (["--bf16"] if precision == "bfloat16" else [])
+  r = run_script(args)
+  assert r.returncode == 0, r.stderr[-3000:]
+  row = next(line for line in r.stdout.splitlines() if line.startswith(f"| {b} | ") and "x**" in line)
+  cells = [c.strip() for c in row.strip("|").split("|")]
+  ganjax_sps, torch_sps, ratio = float(cells[1]), float(cells[2]), float(cells[3].strip("*x"))
+  assert ganjax_sps > 0 and torch_sps > 0
+  assert ratio == pytest.approx(ganjax_sps / torch_sps, abs=0.01)
+  assert f"torch{'+bf16' if precision == 'bfloat16' else ''}:" in r.stderr
+  flops_row = next(line for line in r.stdout.splitlines() if re.match(rf"\| {b} \| cpu \|", line))
+  gflop = float(flops_row.split("|")[3])
+  # Model FLOPs are the same model's whatever the precision: the layers counted by hand.
+  assert gflop == pytest.approx(dcgan_step_flops_by_hand(b) / 1e9, rel=5e-3)
+  assert "n/a (no peak)" in flops_row, "a CPU has no listed peak: MFU needs --peak_tflops"
