@@ -25,6 +25,7 @@ def no_compile(monkeypatch):
     ("d_optimizer.learning_rate", 0.0, r"config.d_optimizer.learning_rate must be > 0"),
     ("xla_cpu_scheduler", "fastest",
      r"config.xla_cpu_scheduler must be one of \['default', 'memory_optimized'\], got 'fastest'"),
+    ("host_memory", "jemalloc", r"config.host_memory must be one of \['retain', 'system'\], got 'jemalloc'"),
 ])
 def test_bad_config_fails_before_compiling(digits_config, tmp_path, no_compile, field, value, message):
   cfg = digits_config

@@ -41,6 +41,10 @@ def get_config() -> ml_collections.ConfigDict:
   # XLA:CPU: "memory_optimized" (ganjax's default) schedules large independent ops one after
   # another instead of at once: 1.08x at batch 256 on the 2-core CPU; "default" is XLA's.
   c.xla_cpu_scheduler = "memory_optimized"
+  # Host memory (glibc): "retain" keeps the memory XLA frees between steps in the process instead
+  # of unmapping and re-faulting it each step (ganjax/host_memory.py); "system" is glibc's own
+  # behaviour. Takes effect only if set before JAX's backend starts (build_experiment does).
+  c.host_memory = "retain"
   c.log_every = 50
   c.sample_every = 500
   c.num_grid_samples = 64

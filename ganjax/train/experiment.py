@@ -11,7 +11,7 @@ import jax
 import jax.numpy as jnp
 import optax
 
-from ganjax import parallel, xla_options
+from ganjax import host_memory, parallel, xla_options
 from ganjax.errors import ConfigError
 from ganjax.data.sources import DatasetSpec, dataset_spec
 from ganjax.losses import get_loss
@@ -126,6 +126,8 @@ class Experiment:
 def build_experiment(config, workdir: str | None = None) -> Experiment:
   """Validates `config` (and `workdir`), then builds the experiment. Nothing is compiled yet."""
   validate_config(config, workdir)
+  if config.get("host_memory", "retain") == "retain":  # before the mesh starts JAX's backend
+    host_memory.retain_freed_memory()
   mesh = parallel.make_mesh(config.get("num_devices") or None, config.get("model_parallel", 1))
   parallel.check_batch_divisible(config.batch_size, mesh)
   axis = parallel.DATA_AXIS if config.get("parallelism", "jit") == "pmap" else None

@@ -15,6 +15,7 @@ from ganjax.objectives import G_OBJECTIVES, OBJECTIVES
 from ganjax.optimizers import OPTIMIZERS
 from ganjax.parallel import PARALLELISM, PMAP_IMPLS
 from ganjax.regularizers import check_regularizers
+from ganjax.host_memory import HOST_MEMORY_MODES
 from ganjax.xla_options import CPU_SCHEDULERS, DEFAULT_CPU_SCHEDULER
 
 REQUIRED = ("seed", "batch_size", "num_train_steps", "dataset", "model", "loss", "objective",
@@ -54,6 +55,9 @@ def validate_config(config, workdir: str | None = None) -> None:
   if config.get("xla_cpu_scheduler", DEFAULT_CPU_SCHEDULER) not in CPU_SCHEDULERS:
     raise ConfigError(f"config.xla_cpu_scheduler must be one of {sorted(CPU_SCHEDULERS)}, got "
                       f"{config.xla_cpu_scheduler!r}.")
+  if config.get("host_memory", "retain") not in HOST_MEMORY_MODES:
+    raise ConfigError(f"config.host_memory must be one of {list(HOST_MEMORY_MODES)}, got "
+                      f"{config.host_memory!r}.")
   DATASETS.get(config.dataset.name)
   MODELS.get(config.model.name)
   if not isinstance(config.model.get("spectral_norm", False), bool):
