@@ -53,6 +53,9 @@ def ganjax_worker(args) -> dict:
   from ganjax import compile_cache
   from ganjax.train.timing import apply_overrides, time_config
   config = apply_overrides(dcgan_fashion_mnist.get_config(), args.set)
+  if args.gpu and jax.default_backend() != "gpu":
+    sys.exit(f"--gpu: JAX sees no GPU (its backend is {jax.default_backend()!r}); install a CUDA "
+             "build of jaxlib (pip install 'jax[cuda13]') or drop --gpu.")
   if args.bf16:
     config.dtype = "bfloat16"
   compile_cache.enable(config.get("compilation_cache_dir", "") if args.cache else "")
@@ -118,7 +121,8 @@ def main() -> None:
     common = [f"--batch={b}", f"--steps={steps}", f"--windows={args.windows}"]
     ganjax_cmd = [sys.executable, __file__, "--worker=ganjax", *common,
                   f"--cpu_devices={args.cpu_devices}", *(["--cache"] if args.cache else []),
-                  *(["--bf16"] if args.bf16 else []), *[f"--set={s}" for s in args.set]]
+                  *(["--bf16"] if args.bf16 else []), *(["--gpu"] if args.gpu else []),
+                  *[f"--set={s}" for s in args.set]]
     peer_cmd = [sys.executable, PEER, f"--batch_size={b}", f"--steps={steps}",
                 f"--windows={args.windows}", *(["--device=cuda"] if args.gpu else []),
                 *(["--bf16"] if args.bf16 else []), *shlex.split(args.peer_args)]

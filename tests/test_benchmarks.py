@@ -27,3 +27,18 @@ def test_compare_peer_reports_both_frameworks_ratio_and_model_flops(precision):
   # Model FLOPs are the same model's whatever the precision: the layers counted by hand.
   assert gflop == pytest.approx(dcgan_step_flops_by_hand(b) / 1e9, rel=5e-3)
   assert "n/a (no peak)" in flops_row, "a CPU has no listed peak: MFU needs --peak_tflops"
+
+
+def test_gpu_flag_without_a_gpu_names_the_problem_and_the_fix():
+  pytest.importorskip("torch")
+  import jax
+  import torch
+  if jax.default_backend() == "gpu" or torch.cuda.is_available():
+    pytest.skip("this machine has a GPU")
+  r = run_script(["benchmarks/compare_peer.py", "--gpu", "--batch_sizes=8", "--rounds=1",
+                  "--windows=1", "--steps=4"])
+  assert r.returncode != 0
+  assert "--gpu: JAX sees no GPU" in r.stderr and "drop --gpu" in r.stderr
+  r = run_script(["benchmarks/peers/torch_dcgan.py", "--device=cuda", "--steps=1", "--windows=1"])
+  assert r.returncode != 0
+  assert "torch sees no CUDA device" in r.stderr and "--device=cpu" in r.stderr

@@ -237,6 +237,9 @@ def main() -> None:
   p.add_argument("--num_samples", type=int, default=10000)
   args = p.parse_args()
   torch.set_num_threads(args.threads)
+  if args.device.startswith("cuda") and not torch.cuda.is_available():
+    sys.exit(f"--device={args.device}: torch sees no CUDA device (torch {torch.__version__}); use "
+             "a CUDA build of torch on a GPU machine, or --device=cpu.")
   if args.train_steps > 0:
     train(args)
   else:
