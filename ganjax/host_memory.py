@@ -41,9 +41,13 @@ def _glibc():
 
 
 def backend_started() -> bool:
-  """Whether JAX has already created its backends (and with them XLA's worker threads)."""
-  import jax._src.xla_bridge as xb
-  return xb.backends_are_initialized()
+  """Whether JAX has already created its backends (and with them XLA's worker threads). A JAX
+  without this (private) query counts as started, so the tuning is skipped, never misapplied."""
+  try:
+    from jax._src import xla_bridge
+    return bool(xla_bridge.backends_are_initialized())
+  except (ImportError, AttributeError):
+    return True
 
 
 def retain_freed_memory() -> bool:
