@@ -12,8 +12,9 @@ BENCHMARKS.md). `retain_freed_memory()` sets, through `mallopt`:
 - M_MMAP_MAX = 0: no block is served by its own mapping,
 - M_TRIM_THRESHOLD = 2 GiB - 1: freed memory at the top of the heap is kept for the next step,
 
-so after the first step the same pages are reused. The process's peak RSS is what it was (the
-heap stays at the peak it reached). Nothing computed changes.
+so after the first steps the same pages are reused. Nothing computed changes. The cost is
+memory: the heap keeps the fragmented peak it reached, so peak RSS can be higher than with
+glibc's defaults (batch 256: ~505 -> 732 MiB; batch 32: ~462 -> 432; BENCHMARKS.md).
 
 The arena setting only reaches threads that have not allocated yet, so call it before JAX starts
 its backend (before the first `jax.devices()` or computation); afterwards it returns False and
