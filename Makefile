@@ -16,7 +16,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 $(VENV)/.installed: setup.cfg pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e '.[test,notebooks,benchmarks]'
+	$(PY) -m pip install -q -e '.[test,notebooks,benchmarks,cpu-kernels]'
 	touch $@
 
 install: $(VENV)/.installed

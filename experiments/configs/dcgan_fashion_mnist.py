@@ -9,7 +9,11 @@ def get_config() -> ml_collections.ConfigDict:
   c.dataset = ml_collections.ConfigDict(dict(name="fashion_mnist", source_dir=None, data_dir=None))
   c.model = ml_collections.ConfigDict(dict(name="dcgan", latent_dim=32, dropout_rate=0.4,
                                            upsample="subpixel", conv_grad="subpixel",
-                                           spectral_norm=False))
+                                           spectral_norm=False,
+                                           # "auto": oneDNN's convolutions on a single-device
+                                           # float32 CPU when built (1.2x at batch 256), else
+                                           # XLA's; "xla" / "onednn" force one (ganjax/kernels).
+                                           conv_kernels="auto"))
   c.objective = "unconditional"
   c.loss = "non_saturating"  # any ganjax.losses.LOSSES name
   c.loss_kwargs = ml_collections.ConfigDict()  # e.g. {"label_smoothing": 0.1} for non_saturating

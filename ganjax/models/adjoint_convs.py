@@ -18,6 +18,8 @@ convolution is itself such an `lhs_dilation` convolution. Here:
   transposed kernel, and its kernel gradient is that strided convolution's kernel gradient:
   XLA's dense strided kernels, no dilation.
 - `strided_conv` keeps XLA's forward and kernel gradient; its input gradient is `transposed_conv`.
+- `conv2d` / `conv2d_transpose` pick per layer: with `kernels="onednn"` the layers with many taps
+  run as oneDNN's convolutions instead (ganjax/kernels/onednn.py; float32 on the CPU).
 - Convolutions with few input taps (kh*kw*C_in <= 128, e.g. a layer on 1-channel images) run
   forward and kernel gradient as matmuls over one set of explicit patches, which XLA:CPU runs far
   faster than its convolutions with 1 channel (and than the dilated-window kernel gradient).
@@ -34,6 +36,8 @@ from typing import Sequence
 import jax
 import jax.numpy as jnp
 import numpy as np
+
+from ganjax.kernels import onednn
 
 _DN = ("NHWC", "HWIO", "NHWC")
 _PATCH_MATMUL_MAX_TAPS = 128
@@ -56,7 +60,8 @@ def _patches(x: jax.Array, kernel_hw: Sequence[int], strides, padding, out_hw) -
   return jnp.concatenate(cols, axis=-1).reshape(b * ho * wo, kh * kw * c)
 
 
-def _few_taps(kh: int, kw: int, channels: int) -> bool:
+def few_taps(kh: int, kw: int, channels: int) -> bool:
+  """Whether a layer with this many taps per output (input channels x kernel window) runs as matmuls."""
   return kh * kw * channels <= _PATCH_MATMUL_MAX_TAPS
 
 
@@ -64,7 +69,7 @@ def _strided_forward(x, w, strides, padding):
   """XLA's convolution, or for few input taps one matmul over explicit patches (whose patches the
   kernel gradient's identical `_patches` call shares once XLA merges common subexpressions)."""
   kh, kw, cin, cout = w.shape
-  if not _few_taps(kh, kw, cin):
+  if not few_taps(kh, kw, cin):
     return _xla_conv(x, w, strides, padding)
   out_hw = [(n + lo + hi - k) // s + 1
             for n, (lo, hi), k, s in zip(x.shape[1:3], padding, (kh, kw), strides)]
@@ -75,7 +80,7 @@ def _strided_forward(x, w, strides, padding):
 def conv_kernel_grad(x, g, w_shape, strides, padding):
   """d conv(x, w) / dw applied to g [B, Ho, Wo, C_out] -> [kh, kw, C_in, C_out]."""
   kh, kw, cin, cout = w_shape
-  if _few_taps(kh, kw, cin):
+  if few_taps(kh, kw, cin):
     p = _patches(x, (kh, kw), strides, padding, g.shape[1:3])
     return (p.T @ g.reshape(-1, cout)).reshape(w_shape)
   return jax.vjp(lambda w: _xla_conv(x, w, strides, padding), jnp.zeros(w_shape, x.dtype))[1](g)[0]
@@ -142,12 +147,12 @@ def _transposed_conv_matmul(x, kernel, strides, low_padding):
 
 def _transposed_forward(x, kernel, strides, low_padding):
   kh, kw, _, cout = kernel.shape
-  if _few_taps(kh, kw, cout):
+  if few_taps(kh, kw, cout):
     return _transposed_conv_matmul(x, kernel, strides, low_padding)
   return _transposed_conv_phases(x, kernel, strides, low_padding)
 
 
-def _transpose_as_strided(kernel, strides, low_padding, in_hw, out_hw):
+def transpose_as_strided(kernel, strides, low_padding, in_hw, out_hw):
   """The strided convolution adjoint to a transposed one: (kernel [kh, kw, C_out, C_in], padding)."""
   kh, kw = kernel.shape[:2]
   pads = tuple((k - 1 - p, s * (n_in - 1) + k - n_out - (k - 1 - p))
@@ -170,7 +175,7 @@ def _transposed_fwd(x, kernel, strides, low_padding):
 
 def _transposed_bwd(strides, low_padding, residuals, g):
   x, kernel = residuals
-  w_t, pads = _transpose_as_strided(kernel, strides, low_padding, x.shape[1:3], g.shape[1:3])
+  w_t, pads = transpose_as_strided(kernel, strides, low_padding, x.shape[1:3], g.shape[1:3])
   dx = _strided_forward(g, w_t, strides, pads)
   dw_t = conv_kernel_grad(g, x, w_t.shape, strides, pads)
   return dx, jnp.flip(dw_t, (0, 1)).swapaxes(2, 3)
@@ -219,3 +224,32 @@ def _strided_bwd(strides, padding, residuals, g):
 
 
 strided_conv.defvjp(_strided_fwd, _strided_bwd)
+
+
+# ---------------------------------------------------------------------------------------------
+# Per-layer choice of kernels.
+
+KERNELS = ("xla", "onednn")
+
+
+def conv2d(x, w, strides, padding: Padding, kernels: str = "xla") -> jax.Array:
+  """`strided_conv`, or with kernels="onednn" oneDNN's convolution (and its gradients) where it
+  applies: many input taps, float32, non-negative padding. Few-tap layers keep their matmuls,
+  which beat both libraries' convolutions with 1 channel."""
+  kh, kw, cin, _ = w.shape
+  if kernels == "onednn" and not few_taps(kh, kw, cin) and onednn.supports(strides, padding, x.dtype):
+    return onednn.conv(x, w, tuple(strides), padding)
+  return strided_conv(x, w, tuple(strides), padding)
+
+
+def conv2d_transpose(x, kernel, strides, low_padding, kernels: str = "xla") -> jax.Array:
+  """`transposed_conv`, or with kernels="onednn" oneDNN's backward-data primitive of the adjoint
+  strided convolution (the same map) where it applies, as `conv2d`."""
+  kh, kw, _, cout = kernel.shape
+  (sh, sw), (b, h, w) = strides, x.shape[:3]
+  out_shape = (b, h * sh, w * sw, cout)
+  if kernels == "onednn" and not few_taps(kh, kw, cout):
+    w_t, pads = transpose_as_strided(kernel, strides, low_padding, (h, w), out_shape[1:3])
+    if onednn.supports(strides, pads, x.dtype):
+      return onednn.conv_input_grad(x, w_t, out_shape, tuple(strides), pads)
+  return transposed_conv(x, kernel, tuple(strides), tuple(low_padding))

@@ -12,7 +12,7 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
-from ganjax.models.adjoint_convs import strided_conv
+from ganjax.models.adjoint_convs import conv2d
 from ganjax.models.channel_stats import add_bias
 
 
@@ -26,6 +26,7 @@ class Conv(nn.Module):
   kernel_init: nn.initializers.Initializer = nn.initializers.lecun_normal()
   bias_init: nn.initializers.Initializer = nn.initializers.zeros_init()
   dtype: jnp.dtype | None = None
+  kernels: str = "xla"  # "onednn": oneDNN's convolutions where they apply (adjoint_convs.conv2d)
 
   @nn.compact
   def __call__(self, x: jax.Array) -> jax.Array:
@@ -37,5 +38,5 @@ class Conv(nn.Module):
     if isinstance(padding, str):
       padding = jax.lax.padtype_to_pads(x.shape[1:3], self.kernel_size, self.strides, padding)
     padding = tuple(tuple(int(v) for v in p) for p in padding)
-    y = strided_conv(x.astype(dtype), kernel.astype(dtype), tuple(self.strides), padding)
+    y = conv2d(x.astype(dtype), kernel.astype(dtype), tuple(self.strides), padding, self.kernels)
     return add_bias(y, bias.astype(dtype))

@@ -10,6 +10,7 @@ Kernels use Glorot-uniform and BatchNorm Keras' momentum/epsilon, matching the s
 
 from __future__ import annotations
 
+import functools
 from typing import Sequence
 
 import flax.linen as nn
@@ -39,6 +40,8 @@ class DCGANGenerator(nn.Module):
   # reference latents run through G with every batch (ganjax/models/layers.py).
   norm: str = "batch"
   vbn_reference_size: int = 32
+  # "onednn": the many-channel transposed convolution as oneDNN's (ganjax/kernels/onednn.py).
+  conv_kernels: str = "xla"
 
   @nn.compact
   def __call__(self, z: jax.Array, *, train: bool) -> jax.Array:
@@ -63,7 +66,7 @@ class DCGANGenerator(nn.Module):
     """A k5 s2 "SAME" transposed convolution; both variants share parameter names and shapes."""
     if self.upsample == "subpixel":
       return SubpixelConvTranspose(features, (5, 5), (2, 2), kernel_init=_INIT, dtype=self.dtype,
-                                   name=name)
+                                   kernels=self.conv_kernels, name=name)
     return nn.ConvTranspose(features, (5, 5), (2, 2), padding="SAME", kernel_init=_INIT,
                             dtype=self.dtype, name=name)
 
@@ -80,6 +83,8 @@ class DCGANDiscriminator(nn.Module):
   # "subpixel": convolutions whose input gradient is computed as a sub-pixel transposed
   # convolution (ganjax/models/conv.py; same values, faster on XLA:CPU); "xla": nn.Conv.
   conv_grad: str = "subpixel"
+  # "onednn": the many-channel convolutions as oneDNN's (ganjax/kernels/onednn.py).
+  conv_kernels: str = "xla"
 
   @nn.compact
   def __call__(self, x: jax.Array, *, train: bool) -> jax.Array:
@@ -89,7 +94,10 @@ class DCGANDiscriminator(nn.Module):
     """
     sn = lambda layer: maybe_spectral_norm(layer, enabled=self.spectral_norm, train=train)
     x = x.astype(self.dtype)
-    conv = Conv if self.conv_grad == "subpixel" else nn.Conv
+    if self.conv_grad == "subpixel":
+      conv = functools.partial(Conv, kernels=self.conv_kernels)
+    else:
+      conv = nn.Conv
     for i, f in enumerate(self.features):
       x = sn(conv(f, (5, 5), (2, 2), padding="SAME", kernel_init=_INIT, dtype=self.dtype,
                   name=f"Conv_{i}"))(x)

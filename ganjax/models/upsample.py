@@ -17,7 +17,7 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
-from ganjax.models.adjoint_convs import same_transpose_padding, transposed_conv
+from ganjax.models.adjoint_convs import conv2d_transpose, same_transpose_padding
 from ganjax.models.channel_stats import add_bias
 
 
@@ -29,6 +29,7 @@ class SubpixelConvTranspose(nn.Module):
   kernel_init: nn.initializers.Initializer = nn.initializers.lecun_normal()
   bias_init: nn.initializers.Initializer = nn.initializers.zeros_init()
   dtype: jnp.dtype | None = None
+  kernels: str = "xla"  # "onednn": oneDNN's convolutions where they apply (adjoint_convs)
 
   @nn.compact
   def __call__(self, x: jax.Array) -> jax.Array:
@@ -38,5 +39,6 @@ class SubpixelConvTranspose(nn.Module):
     bias = self.param("bias", self.bias_init, (self.features,))
     dtype = self.dtype or x.dtype
     low = tuple(same_transpose_padding(k, s) for k, s in zip(self.kernel_size, self.strides))
-    y = transposed_conv(x.astype(dtype), kernel.astype(dtype), tuple(self.strides), low)
+    y = conv2d_transpose(x.astype(dtype), kernel.astype(dtype), tuple(self.strides), low,
+                         self.kernels)
     return add_bias(y, bias.astype(dtype))
