@@ -2,7 +2,8 @@
 
 `count_flops(fn, *args)` traces `fn` (nothing runs) and sums, over every `dot_general` and
 `conv_general_dilated` in it and in every sub-jaxpr (jit, custom derivatives, `cond`, `scan`,
-`shard_map`), 2 x the multiply-adds whose operands both come from real data:
+`shard_map`), and ganjax's oneDNN convolution calls, 2 x the multiply-adds whose operands both
+come from real data:
 
 - dot_general: 2 * prod(output shape) * prod(contracted sizes).
 - conv_general_dilated: 2 * output batch * output features * input features per group * the
@@ -58,6 +59,20 @@ def _conv_flops(eqn) -> int:
   return 2 * macs
 
 
+def _onednn_conv_flops(eqn) -> int:
+  """ganjax's oneDNN convolution FFI calls (ganjax/kernels/onednn.py): each of the forward,
+  backward-data and backward-weights calls does the forward convolution's multiply-adds."""
+  a = dict(eqn.params["attributes"])
+  shapes = [v.aval.shape for v in eqn.invars] + [eqn.params["result_avals"][0].shape]
+  op = eqn.params["target_name"].removeprefix("ganjax_onednn_conv_")
+  x, w, y = {"fwd": (0, 1, 2), "bwd_data": (2, 1, 0), "bwd_weights": (0, 2, 1)}[op]
+  x, w, y = shapes[x], shapes[w], shapes[y]
+  macs = y[0] * y[3] * w[2]
+  for d, (s, lo) in enumerate(((a["sh"], a["plh"]), (a["sw"], a["plw"]))):
+    macs *= _conv_axis_pairs(y[1 + d], w[d], x[1 + d], int(s), 1, 1, int(lo))
+  return 2 * macs
+
+
 def _dot_flops(eqn) -> int:
   lhs = eqn.invars[0].aval.shape
   (contract, _), _ = eqn.params["dimension_numbers"]
@@ -100,6 +115,8 @@ def _jaxpr_flops(jaxpr, used: list[bool] | None = None) -> int:
       total += _dot_flops(eqn)
     elif name == "conv_general_dilated":
       total += _conv_flops(eqn)
+    elif name == "ffi_call" and eqn.params["target_name"].startswith("ganjax_onednn_conv_"):
+      total += _onednn_conv_flops(eqn)
     elif name == "while":
       raise ValueError("count_flops: a while_loop has no static trip count; use lax.scan or "
                        "lax.fori_loop with Python-int bounds.")

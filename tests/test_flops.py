@@ -35,6 +35,11 @@ def test_strided_convolution_counts_real_taps_only_and_its_gradients_the_same():
   assert count_flops(jax.grad(lambda w: _conv(x, w).sum()), w) == forward
   assert count_flops(jax.grad(lambda x: _conv(x, w).sum()), x) == forward
   assert count_flops(jax.grad(lambda x, w: _conv(x, w).sum(), (0, 1)), x, w) == 2 * forward
+  from ganjax.kernels import onednn
+  if onednn.available():  # oneDNN's forward, backward-data and backward-weights FFI calls
+    ours = lambda x, w: onednn.conv(x, w, (2, 2), ((1, 2), (1, 2))).sum()
+    assert count_flops(ours, x, w) == forward
+    assert count_flops(jax.grad(ours, (0, 1)), x, w) == 2 * forward
 
 
 def test_transposed_convolution_counts_no_dilation_zeros():
@@ -95,8 +100,12 @@ def test_dcgan_train_step_flops_match_the_layers_counted_by_hand():
   assert reference == pytest.approx(expected, rel=5e-3)
   # ganjax's own arrangement (sub-pixel phases, patch matmuls) does the same work, plus the
   # padding zeros its patch matrices hold.
-  fast = _dcgan_step_flops(b)
+  fast = _dcgan_step_flops(b, conv_kernels="xla")
   assert reference <= fast <= 1.01 * reference
+  # With oneDNN's convolutions (FFI calls, counted from their shapes) the same, less the zeros.
+  from ganjax.kernels import onednn
+  if onednn.available():
+    assert reference <= _dcgan_step_flops(b, conv_kernels="onednn") <= fast
 
 
 def test_peak_flops_known_for_accelerators_and_none_for_cpus():
