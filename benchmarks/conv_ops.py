@@ -1,12 +1,13 @@
 r"""Every convolution of the seed DCGAN's train step, timed alone in ganjax (XLA:CPU) and PyTorch.
 
-  python benchmarks/conv_ops.py --batch=256 --rounds=3 --reps=3
+  python benchmarks/conv_ops.py --batch=256 --rounds=3 --reps=3 [--kernels=xla|onednn]
 
 The step's convolutions (forward, input gradient, kernel gradient of D's two strided convolutions
 and G's two stride-2 up-convolutions, each at the batch it runs at: D's update runs D on real and
 fake, 2B rows; the G update runs D on B fakes) are timed one at a time: ganjax as the step
-computes them (`ganjax.models.adjoint_convs`: `strided_conv` and `transposed_conv` with their
-custom gradients, each jitted alone on device-resident operands), PyTorch as its autograd calls
+computes them (`ganjax.models.adjoint_convs`: `conv2d` and `conv2d_transpose` with their
+custom gradients and `--kernels` as `model.conv_kernels`, default "auto", each jitted alone on
+device-resident operands), PyTorch as its autograd calls
 them (`F.conv2d`, `F.conv_transpose2d`, `aten.convolution_backward` with one output selected, NCHW).
 Each op's time is the median over `rounds` rounds (frameworks alternate which goes first) of the
 mean of `reps` calls. The table gives ms per call, calls per step, and the per-step sums: how much
@@ -60,12 +61,12 @@ def gflop(spec: dict) -> float:
   return 2 * spec["n"] * small_hw ** 2 * spec["cin"] * spec["cout"] * 25 / 1e9
 
 
-def jax_op(spec: dict, rng: np.random.Generator, ynnpack: bool = False):
+def jax_op(spec: dict, rng: np.random.Generator, ynnpack: bool = False, kernels: str = "xla"):
   """A zero-argument callable running the jitted op on device-resident operands, compiled with
   ganjax's XLA options (ganjax/xla_options.py), and the function that waits for its result."""
   import jax
   import jax.numpy as jnp
-  from ganjax.models.adjoint_convs import same_transpose_padding, strided_conv, transposed_conv
+  from ganjax.models.adjoint_convs import conv2d, conv2d_transpose, same_transpose_padding
   from ganjax.xla_options import compiler_options
 
   jit = lambda fn: jax.jit(fn, compiler_options=compiler_options("cpu", ynnpack))
@@ -76,10 +77,10 @@ def jax_op(spec: dict, rng: np.random.Generator, ynnpack: bool = False):
   if spec["kind"] == "conv":
     pads = tuple(tuple(int(v) for v in p)
                  for p in jax.lax.padtype_to_pads((hw, hw), (5, 5), (2, 2), "SAME"))
-    f = lambda x, w: strided_conv(x, w, (2, 2), pads)
+    f = lambda x, w: conv2d(x, w, (2, 2), pads, kernels)
   else:
     low = (same_transpose_padding(5, 2),) * 2
-    f = lambda x, w: transposed_conv(x, w, (2, 2), low)
+    f = lambda x, w: conv2d_transpose(x, w, (2, 2), low, kernels)
   y = jax.eval_shape(f, x, w)
   g = jnp.asarray(rng.standard_normal(y.shape, np.float32))
   if spec["op"] == "fwd":
@@ -138,14 +139,19 @@ def main() -> None:
   p.add_argument("--rounds", type=int, default=3)
   p.add_argument("--reps", type=int, default=3)
   p.add_argument("--ynnpack", action="store_true", help="ganjax ops with XLA:CPU's YNNPACK dots")
+  p.add_argument("--kernels", default="auto", choices=["auto", "xla", "onednn"],
+                 help="ganjax's convolution kernels, as model.conv_kernels")
   args = p.parse_args()
   sys.path.insert(0, ROOT)
+  import jax.numpy as jnp
+  from ganjax.models import resolve_conv_kernels
+  kernels = resolve_conv_kernels(args.kernels, jnp.float32, None)
   import torch
   torch.set_num_threads(os.cpu_count())
 
   specs = layer_specs(args.batch)
   rng = np.random.default_rng(0)
-  ops = [{"jax": jax_op(s, rng, args.ynnpack), "torch": torch_op(s, rng)} for s in specs]
+  ops = [{"jax": jax_op(s, rng, args.ynnpack, kernels), "torch": torch_op(s, rng)} for s in specs]
   times = [{"jax": [], "torch": []} for _ in specs]
   for r in range(args.rounds):
     order = ("jax", "torch") if r % 2 == 0 else ("torch", "jax")
@@ -154,7 +160,8 @@ def main() -> None:
       for op, t in zip(ops, times):
         t[framework].append(time_op(op[framework], args.reps))
 
-  print(f"batch {args.batch}: ms per call (median of {args.rounds} rounds x {args.reps} calls)")
+  print(f"batch {args.batch}, ganjax kernels {kernels}: ms per call (median of {args.rounds} "
+        f"rounds x {args.reps} calls)")
   print("| layer | rows | op | calls/step | GFLOP | ganjax ms | PyTorch ms | ganjax / PyTorch time | ganjax GFLOP/s | PyTorch GFLOP/s |")
   print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
   total = {"jax": 0.0, "torch": 0.0}

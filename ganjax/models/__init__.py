@@ -16,6 +16,7 @@ from typing import Any, Sequence
 import flax.linen as nn
 import jax
 import jax.numpy as jnp
+from absl import logging
 
 from ganjax.errors import ConfigError
 from ganjax.kernels import onednn
@@ -58,6 +59,9 @@ def resolve_conv_kernels(kernels: str, dtype, axis_name: str | None) -> str:
     return kernels
   usable = (jax.default_backend() == "cpu" and jnp.dtype(dtype) == jnp.float32
             and (jax.device_count() == 1 or axis_name is not None) and onednn.available())
+  if jax.default_backend() == "cpu" and not usable:
+    logging.info("model.conv_kernels = 'auto': XLA's convolutions (%s)", onednn.unavailable_reason()
+                 or "bfloat16 or a multi-device mesh")
   return "onednn" if usable else "xla"
 
 
