@@ -136,7 +136,8 @@ def _call(name: str, out_shape, a, b, strides, padding):
                           vmap_method="sequential")(a, b, **attrs)
 
 
-def _out_hw(in_hw, w_shape, strides, padding):
+def conv_output_hw(in_hw, w_shape, strides, padding) -> tuple[int, int]:
+  """(Ho, Wo) of a convolution of an (H, W) input with kernel [kh, kw, ...], explicit padding."""
   return tuple((n + lo + hi - k) // s + 1
                for n, (lo, hi), k, s in zip(in_hw, padding, w_shape[:2], strides))
 
@@ -144,7 +145,7 @@ def _out_hw(in_hw, w_shape, strides, padding):
 @functools.partial(jax.custom_vjp, nondiff_argnums=(2, 3))
 def conv(x: jax.Array, w: jax.Array, strides: tuple[int, int], padding: Padding) -> jax.Array:
   """lax.conv_general_dilated(x, w, strides, padding) in NHWC / HWIO: [B, Ho, Wo, Co] float32."""
-  out = (x.shape[0], *_out_hw(x.shape[1:3], w.shape, strides, padding), w.shape[3])
+  out = (x.shape[0], *conv_output_hw(x.shape[1:3], w.shape, strides, padding), w.shape[3])
   return _call("fwd", out, x, w, strides, padding)
 
 

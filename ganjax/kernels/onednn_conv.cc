@@ -20,7 +20,6 @@
 #include <mutex>
 #include <string>
 #include <tuple>
-#include <vector>
 
 #include "oneapi/dnnl/dnnl.hpp"
 #include "xla/ffi/api/ffi.h"
@@ -123,11 +122,13 @@ ffi::Error Run(Op op, const Geometry& g, float* src, float* weights, float* dst)
     std::shared_ptr<Plan> plan = GetPlan(op, g);
     dnnl::stream stream(Engine());
     memory user_weights(g.WeightsAs(memory::format_tag::hwio), Engine(), weights);
-    std::vector<char> blocked(plan->reorder ? plan->weights.get_size() : 0);
-    memory prim_weights = plan->reorder ? memory(plan->weights, Engine(), blocked.data())
+    // Uninitialised on purpose: oneDNN writes both before reading them (a std::vector would
+    // zero them on every call).
+    std::unique_ptr<char[]> blocked(plan->reorder ? new char[plan->weights.get_size()] : nullptr);
+    memory prim_weights = plan->reorder ? memory(plan->weights, Engine(), blocked.get())
                                         : user_weights;
-    std::vector<char> scratch(plan->scratch.get_size());
-    memory scratchpad(plan->scratch, Engine(), scratch.data());
+    std::unique_ptr<char[]> scratch(new char[plan->scratch.get_size() + 1]);
+    memory scratchpad(plan->scratch, Engine(), scratch.get());
     memory src_mem(g.Src(), Engine(), src), dst_mem(g.Dst(), Engine(), dst);
     if (op != Op::kBwdWeights && plan->reorder) {
       plan->to_or_from_hwio.execute(stream, {{DNNL_ARG_FROM, user_weights},

@@ -71,8 +71,7 @@ def _strided_forward(x, w, strides, padding):
   kh, kw, cin, cout = w.shape
   if not few_taps(kh, kw, cin):
     return _xla_conv(x, w, strides, padding)
-  out_hw = [(n + lo + hi - k) // s + 1
-            for n, (lo, hi), k, s in zip(x.shape[1:3], padding, (kh, kw), strides)]
+  out_hw = onednn.conv_output_hw(x.shape[1:3], w.shape, strides, padding)
   p = _patches(x, (kh, kw), strides, padding, out_hw)
   return (p @ w.reshape(-1, cout).astype(x.dtype)).reshape(x.shape[0], *out_hw, cout)
 
