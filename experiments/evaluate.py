@@ -4,9 +4,11 @@ r"""Scores a GAN's samples against a dataset's test split; prints a table, appen
   python experiments/evaluate.py --samples=samples.npy --metrics=fid,kid --dataset=fashion_mnist
 
 --workdir: its newest checkpoint's EMA generator draws --num_samples samples; the row goes to
-DIR/metrics.jsonl. --samples: a uint8 [N, H, W, C] .npy from any program (--labels=FILE.npy adds
-the class labels that "ifid" needs); the row goes to --out_jsonl, or DIR/metrics.jsonl when
---workdir is given too. Metrics: fid, kid, is, pr (precision/recall), dc (density/coverage), ifid.
+DIR/metrics.jsonl. --samples: a uint8 [N, H, W, C] .npy from any program, with the dataset's H, W,
+C (--labels=FILE.npy adds the int class labels [N] that "ifid" needs); the row goes to --out_jsonl,
+or DIR/metrics.jsonl when --workdir is given too. A file of another kind stops with a one-line
+"ganjax: DataFormatError: ..." that says what it holds and how to convert it.
+Metrics: fid, kid, is, pr (precision/recall), dc (density/coverage), ifid.
 """
 
 import os
@@ -24,7 +26,8 @@ from ganjax.metrics.summary import DEFAULT_KEEP_FEATURES  # noqa: E402
 from ganjax.reporting import quiet_library_logs  # noqa: E402
 
 _WORKDIR = flags.DEFINE_string("workdir", None, "Training workdir (config.json, checkpoints/).")
-_SAMPLES = flags.DEFINE_string("samples", None, "A .npy of uint8 [N, H, W, C] samples to score instead.")
+_SAMPLES = flags.DEFINE_string("samples", None, "A .npy of uint8 [N, H, W, C] samples (values 0..255, "
+                               "the --dataset's H, W, C) to score instead.")
 _LABELS = flags.DEFINE_string("labels", None, "With --samples: a .npy of int labels [N] (for ifid).")
 _METRICS = flags.DEFINE_string("metrics", "fid,kid,is,pr", "Comma-separated metric names.")
 _NUM = flags.DEFINE_integer("num_samples", None, "Samples to score (default: 10000 from a workdir, "

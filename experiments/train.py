@@ -16,10 +16,10 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from absl import app, flags, logging  # noqa: E402
 from ml_collections import config_flags  # noqa: E402
 
-from ganjax import compile_cache  # noqa: E402
 from ganjax.errors import GanjaxError  # noqa: E402
 from ganjax.parallel import init_distributed  # noqa: E402
 from ganjax.reporting import quiet_library_logs  # noqa: E402
+from ganjax.runtime import apply_process_settings  # noqa: E402
 from ganjax.train.loop import train_and_evaluate  # noqa: E402
 
 _CONFIG = config_flags.DEFINE_config_file("config", None, "Experiment config file.",
@@ -37,9 +37,9 @@ flags.mark_flags_as_required(["config", "workdir"])
 def main(argv):
   del argv
   quiet_library_logs()
+  apply_process_settings(_CONFIG.value)  # before anything starts JAX's backend
   init_distributed(_COORDINATOR.value, _NUM_PROCESSES.value, _PROCESS_ID.value, _DISTRIBUTED.value)
   logging.info("Config:\n%s", _CONFIG.value)
-  compile_cache.enable(_CONFIG.value.get("compilation_cache_dir", ""))
   try:
     train_and_evaluate(_CONFIG.value, _WORKDIR.value)
   except GanjaxError as e:

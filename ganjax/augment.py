@@ -37,7 +37,7 @@ import jax.numpy as jnp
 
 from ganjax.errors import ConfigError
 from ganjax.registry import Registry
-from ganjax.train.techniques import StatefulTechnique
+from ganjax.core.techniques import StatefulTechnique
 
 class Op(NamedTuple):
   """fn(images [B, H, W, C], u [B, draws] uniform in [0, 1)) -> images; differentiable in images."""
@@ -157,8 +157,8 @@ def ada_technique(batch_size: int, target: float = 0.6, interval: int = 4, kimg:
   """
   step_size = interval * batch_size / (kimg * 1000.0)
 
-  def init(g_params, d_params):
-    del g_params, d_params
+  def init(params):
+    del params
     return {"p": jnp.asarray(p_init, jnp.float32), "sum": jnp.zeros((), jnp.float32),
             "n": jnp.zeros((), jnp.int32)}
 

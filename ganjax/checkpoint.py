@@ -5,6 +5,8 @@ iterator state (JSON), so a restored run continues with exactly the batches it w
 Orbax writes each step to a temporary directory and renames it when complete, so a process killed
 mid-save leaves the previous checkpoints as they were. A checkpoint that fails to restore
 (truncated, partly deleted) is moved to WORKDIR/damaged_checkpoints/ and the next older one is used.
+A checkpoint that reads fine but holds another tree (an older ganjax's layout, or a different
+model config) is never moved: restoring raises CheckpointError saying which, and nothing changes.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from absl import logging
 
 from ganjax import faults
 from ganjax.errors import CheckpointError
-from ganjax.train.guard import all_finite
+from ganjax.core.guard import all_finite
 
 _all_finite = jax.jit(all_finite)
 
@@ -83,6 +85,7 @@ class Checkpointer:
     None when there is none. abstract_state: ShapeDtypeStructs (with shardings) of the state."""
     steps = [step] if step is not None else sorted(self.manager.all_steps(), reverse=True)
     for s in steps:
+      self._check_layout(s, abstract_state)
       args = {"state": ocp.args.StandardRestore(abstract_state)}
       if with_data and os.path.isdir(os.path.join(self.directory, str(s), "data")):
         args["data"] = ocp.args.JsonRestore()
@@ -96,6 +99,39 @@ class Checkpointer:
         continue
       return restored["state"], (restored["data"] if "data" in args else None)
     return None
+
+  def saved_shapes(self, step: int) -> dict[str, tuple] | None:
+    """{"a/b/c": shape} of the state saved at `step`, from its metadata; None if unreadable."""
+    try:
+      with ocp.StandardCheckpointer() as reader:
+        meta = reader.metadata(os.path.join(self.directory, str(step), "state"))
+      tree = getattr(getattr(meta, "item_metadata", meta), "tree", None)
+    except Exception:  # a damaged checkpoint: restore() quarantines it
+      return None
+    return None if tree is None else _shapes(tree)
+
+  def _check_layout(self, step: int, abstract_state: Any) -> None:
+    """CheckpointError when checkpoint `step` holds a different tree than `abstract_state`."""
+    saved = self.saved_shapes(step)
+    if saved is None:
+      return
+    expected = _shapes(abstract_state)
+    if saved == expected:
+      return
+    top = {k.split("/")[0] for k in saved}
+    where = f"checkpoint step {step} in {self.directory}"
+    if {"g", "d", "ema_params"} <= top and "players" not in top:
+      raise CheckpointError(
+          f"{where} was written by ganjax before the family core (state.g, state.d, "
+          f"state.ema_params); this version keeps named players (state.players, state.ema) and "
+          f"cannot restore it. Train again in a new --workdir, or sample from it with a ganjax "
+          f"checkout from before the change (git commit 29edc14). The checkpoint was left as it is.")
+    diff = sorted(set(saved.items()) ^ set(expected.items()))
+    shown = ", ".join(f"{k} {v}" for k, v in diff[:6])
+    raise CheckpointError(
+        f"{where} holds another model than this config builds (differences: {shown}"
+        f"{' ...' if len(diff) > 6 else ''}). Use the config that wrote it (WORKDIR/config.json) "
+        f"or a new --workdir. The checkpoint was left as it is.")
 
   def _quarantine(self, step: int, error: Exception) -> None:
     """Moves a damaged checkpoint aside (never deletes it) so that later saves can reuse its step."""
@@ -111,3 +147,14 @@ class Checkpointer:
   def close(self) -> None:
     self.manager.wait_until_finished()
     self.manager.close()
+
+
+def _shapes(tree: Any) -> dict[str, tuple]:
+  """{"a/b/c": shape} of every leaf of a state pytree or of orbax's tree metadata."""
+  def name(k) -> str:
+    for attr in ("key", "name", "idx"):
+      if hasattr(k, attr):
+        return str(getattr(k, attr))
+    return str(k)
+  flat = jax.tree_util.tree_flatten_with_path(tree)[0]
+  return {"/".join(name(k) for k in path): tuple(getattr(leaf, "shape", ())) for path, leaf in flat}

@@ -60,8 +60,8 @@ def _conv_flops(eqn) -> int:
 
 
 def _onednn_conv_flops(eqn) -> int:
-  """ganjax's oneDNN convolution FFI calls (ganjax/kernels/onednn.py): each of the forward,
-  backward-data and backward-weights calls does the forward convolution's multiply-adds."""
+  """ganjax's oneDNN convolution FFI calls (ganjax/backends/cpu/kernels/onednn.py): each of the
+  forward, backward-data and backward-weights calls does the forward convolution's multiply-adds."""
   a = dict(eqn.params["attributes"])
   shapes = [v.aval.shape for v in eqn.invars] + [eqn.params["result_avals"][0].shape]
   op = eqn.params["target_name"].removeprefix("ganjax_onednn_conv_")

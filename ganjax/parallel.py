@@ -67,10 +67,11 @@ def fsdp_sharding(shape, mesh: Mesh, min_size: int = 1024) -> NamedSharding:
 
 
 def state_shardings(abstract_state: Any, mesh: Mesh, fsdp: bool = False) -> Any:
-  """Per-leaf shardings of the GANState: replicated, or FSDP for params, EMA and optimizer state."""
+  """Per-leaf shardings of the GANState: replicated, or FSDP for every player's parameters,
+  collections and optimizer state and the EMA copies (frozen networks and extras stay replicated)."""
   def leaf(path, x):
     top = getattr(path[0], "name", None)
-    if fsdp and top in ("g", "d", "ema_params") and len(x.shape) > 0:
+    if fsdp and top in ("players", "ema") and len(x.shape) > 0:
       return fsdp_sharding(x.shape, mesh)
     return replicated(mesh)
   return jax.tree_util.tree_map_with_path(leaf, abstract_state)

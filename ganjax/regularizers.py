@@ -9,9 +9,9 @@ critic: images [B, ...] -> logits [B] with the D parameters closed over (input g
 `jax.grad` away); real, fake: [B, ...] the samples D saw this step (fake carries no gradient to G);
 key: a PRNG key private to this regularizer and step. One that needs more (the logits, the D
 parameters, state kept across steps) is registered with `on_inputs=True` and takes the objective's
-whole `PenaltyInputs` (ganjax.objectives.unconditional) instead of the first four arguments. One
-that keeps state across steps names a `technique` factory (ganjax.train.techniques); its entry
-lives in `state.extras[<technique name>]`.
+whole `PenaltyInputs` (ganjax/objectives/adversarial.py) instead of the first four arguments. One
+that keeps state across steps names a `technique` factory (ganjax/core/techniques.py), called as
+`technique(critic_player, **hparams)`; its entry lives in `state.extras[<technique name>]`.
 
 Config: `config.regularizers` maps registered names to hyperparameters, several at once, e.g.
   {"gradient_penalty": {"weight": 10.0}}
@@ -42,7 +42,7 @@ import jax.numpy as jnp
 
 from ganjax.errors import ConfigError
 from ganjax.registry import Registry
-from ganjax.train.techniques import StatefulTechnique
+from ganjax.core.techniques import StatefulTechnique
 
 COMMON_HPARAMS = ("weight", "every")
 
@@ -51,7 +51,7 @@ COMMON_HPARAMS = ("weight", "every")
 class Regularizer:
   """A registered regularizer. fn: the unweighted penalty; default_weight: its paper's weight;
   on_inputs: fn takes (PenaltyInputs, **hparams) instead of (critic, real, fake, key, **hparams);
-  technique: (**hparams) -> StatefulTechnique for state kept across steps; report: PenaltyInputs ->
+  technique: (critic_player, **hparams) -> StatefulTechnique for state kept across steps; report: PenaltyInputs ->
   dict of scalar metrics the technique's update reads (computed on every step, lazy or not)."""
   fn: Callable[..., jax.Array]
   default_weight: float = 1.0
@@ -199,9 +199,10 @@ def lecam_anchors(entry: dict, decay: float) -> tuple[jax.Array, jax.Array]:
   return entry["real"] / debias, entry["fake"] / debias
 
 
-def _lecam_technique(*, decay: float = 0.99) -> StatefulTechnique:
-  def init(g_params, d_params):
-    del g_params, d_params
+def _lecam_technique(player: str, *, decay: float = 0.99) -> StatefulTechnique:
+  del player  # reads the logits, not parameters
+  def init(params):
+    del params
     return {"real": jnp.zeros(()), "fake": jnp.zeros(()), "count": jnp.zeros((), jnp.int32)}
 
   def update(entry, state, metrics):
@@ -233,16 +234,15 @@ def lecam(inputs, *, decay: float = 0.99) -> jax.Array:
           + jnp.mean(jax.nn.relu(a_real - inputs.fake_logits) ** 2))
 
 
-def _historical_average_technique() -> StatefulTechnique:
-  # mean_t = mean of the D parameters theta_0 .. theta_t after t steps (count = t + 1 terms).
-  def init(g_params, d_params):
-    del g_params
-    return {"mean": jax.tree.map(jnp.copy, d_params), "count": jnp.ones((), jnp.int32)}
+def _historical_average_technique(player: str) -> StatefulTechnique:
+  # mean_t = mean of the critic's parameters theta_0 .. theta_t after t steps (count = t + 1 terms).
+  def init(params):
+    return {"mean": jax.tree.map(jnp.copy, params[player]), "count": jnp.ones((), jnp.int32)}
 
   def update(entry, state, metrics):
     del metrics
     n = (entry["count"] + 1).astype(jnp.float32)
-    mean = jax.tree.map(lambda m, p: m + (p - m) / n, entry["mean"], state.d.params)
+    mean = jax.tree.map(lambda m, p: m + (p - m) / n, entry["mean"], state.players[player].params)
     return {"mean": mean, "count": entry["count"] + 1}
 
   return StatefulTechnique("historical_average", init, update)
@@ -291,8 +291,9 @@ def check_regularizers(regs) -> None:
       raise ConfigError(f"{field}.every must be an integer >= 1 (1 = every step), got {every!r}.")
 
 
-def build_d_penalty(config):
-  """(d_penalty or None, techniques) for `config.regularizers` (see the module docstring).
+def build_d_penalty(config, critic_player: str):
+  """(d_penalty or None, techniques) for `config.regularizers` (see the module docstring);
+  critic_player: the player the penalties regularize (stateful techniques read its parameters).
 
   d_penalty(PenaltyInputs) -> (sum of weighted penalties, {"reg_<name>": weighted value, ...});
   techniques: the StatefulTechnique the selected regularizers keep in state.extras.
@@ -306,7 +307,7 @@ def build_d_penalty(config):
     terms.append((name, spec, weight, int(hparams.pop("every", 1)), hparams))
   if not terms:
     return None, ()
-  techniques = tuple(spec.technique(**_select(spec.technique, hp))
+  techniques = tuple(spec.technique(critic_player, **_select(spec.technique, hp))
                      for _, spec, _, _, hp in terms if spec.technique)
 
   def d_penalty(inputs):

@@ -12,8 +12,8 @@ import numpy as np
 from ganjax.checkpoint import Checkpointer
 from ganjax.errors import CheckpointError, ConfigError
 from ganjax.images import image_grid, save_png, to_uint8
+from ganjax.core.state import GANState
 from ganjax.train.experiment import Experiment, build_experiment
-from ganjax.train.state import GANState
 
 
 def load_config(workdir: str) -> ml_collections.ConfigDict:

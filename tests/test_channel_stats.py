@@ -1,6 +1,6 @@
-"""ganjax.models.channel_stats computes what flax computes: BatchNorm's outputs, running statistics
-and gradients equal nn.BatchNorm's (also with statistics over a named axis), and the bias add's
-gradient equals the plain broadcast add's."""
+"""ganjax.backends.cpu.channel_stats computes what flax computes: BatchNorm's outputs, running
+statistics and gradients equal nn.BatchNorm's (also with statistics over a named axis), and the
+bias add's gradient equals the plain broadcast add's."""
 
 import flax.linen as nn
 import jax
@@ -8,7 +8,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from ganjax.models.channel_stats import BatchNorm, add_bias, channel_sum
+from ganjax.backends.cpu.channel_stats import BatchNorm, add_bias, channel_sum
 
 KW = dict(momentum=0.9, epsilon=1e-3)
 

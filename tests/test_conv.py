@@ -1,5 +1,6 @@
-"""ganjax.models.conv.Conv equals flax's nn.Conv in outputs and gradients (only the backward pass
-is arranged differently), and the DCGAN discriminator's two variants are interchangeable."""
+"""ganjax.backends.cpu.conv.Conv equals flax's nn.Conv in outputs and gradients (only the backward
+pass is arranged differently), and the DCGAN discriminator built from either layer set is the same
+function of the same parameters."""
 
 import flax.linen as nn
 import jax
@@ -7,7 +8,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from ganjax.models.conv import Conv
+from ganjax.backends.cpu.conv import Conv
 
 
 @pytest.mark.parametrize("kernel, stride, size, channels, padding", [
@@ -44,12 +45,14 @@ def test_second_order_gradients_match_nn_conv(channels):
 
 
 def test_dcgan_discriminator_variants_are_interchangeable():
-  from ganjax.models.dcgan import DCGANDiscriminator
+  from ganjax.backends import layer_set
+  from ganjax.families.dcgan.networks import DCGANDiscriminator
+  from ganjax.nn.layers import PLAIN
   x = jax.random.normal(jax.random.PRNGKey(0), (3, 28, 28, 1))
-  fast, ref = (DCGANDiscriminator(conv_grad=c) for c in ("subpixel", "xla"))
+  fast, ref = (DCGANDiscriminator(layers=s) for s in (layer_set("cpu", conv_kernels="xla"), PLAIN))
   variables = ref.init(jax.random.PRNGKey(1), x, train=False)
   assert jax.tree.map(jnp.shape, fast.init(jax.random.PRNGKey(1), x, train=False)) == \
       jax.tree.map(jnp.shape, variables)
-  grads = [jax.grad(lambda v, x: jnp.sum(m.apply(v, x, train=False) ** 2), argnums=(0, 1))(variables, x)
-           for m in (fast, ref)]
+  loss = lambda m: lambda v, x: jnp.sum(m.apply(v, x, train=False).logits ** 2)
+  grads = [jax.grad(loss(m), argnums=(0, 1))(variables, x) for m in (fast, ref)]
   jax.tree.map(lambda a, b: np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5), *grads)

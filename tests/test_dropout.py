@@ -1,4 +1,4 @@
-"""ganjax.models.dropout.Dropout behaves as flax's nn.Dropout: the rate, the 1 / keep scaling,
+"""ganjax.backends.cpu.dropout.Dropout behaves as flax's nn.Dropout: the rate, the 1 / keep scaling,
 independent elements, the same mask for the same key, and pass-through when deterministic."""
 
 import flax.linen as nn
@@ -7,7 +7,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from ganjax.models.dropout import Dropout, keep_mask
+from ganjax.backends.cpu.dropout import Dropout, keep_mask
 
 
 @pytest.mark.parametrize("rate", [0.1, 0.4, 0.9])

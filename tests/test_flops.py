@@ -35,7 +35,7 @@ def test_strided_convolution_counts_real_taps_only_and_its_gradients_the_same():
   assert count_flops(jax.grad(lambda w: _conv(x, w).sum()), w) == forward
   assert count_flops(jax.grad(lambda x: _conv(x, w).sum()), x) == forward
   assert count_flops(jax.grad(lambda x, w: _conv(x, w).sum(), (0, 1)), x, w) == 2 * forward
-  from ganjax.kernels import onednn
+  from ganjax.backends.cpu.kernels import onednn
   if onednn.available():  # oneDNN's forward, backward-data and backward-weights FFI calls
     ours = lambda x, w: onednn.conv(x, w, (2, 2), ((1, 2), (1, 2))).sum()
     assert count_flops(ours, x, w) == forward
@@ -63,13 +63,13 @@ def test_dots_scans_and_conds_are_counted_by_what_runs():
                                              (0, jnp.eye(4)))[1], 3)
 
 
-def _dcgan_step_flops(batch: int, **model) -> float:
+def _dcgan_step_flops(batch: int, layers: str, conv_kernels: str = "auto") -> float:
   from experiments.configs import dcgan_fashion_mnist
   from ganjax.train.experiment import build_experiment
   from ganjax.train.timing import random_batch
   c = dcgan_fashion_mnist.get_config()
   c.batch_size = batch
-  c.model.update(model)
+  c.runtime.update(layers=layers, conv_kernels=conv_kernels)
   exp = build_experiment(c)
   return count_flops(exp.train_step, exp.init_state(), random_batch(exp, batch))
 
@@ -95,17 +95,16 @@ def dcgan_step_flops_by_hand(b: int) -> int:
 def test_dcgan_train_step_flops_match_the_layers_counted_by_hand():
   b = 16
   expected = dcgan_step_flops_by_hand(b)
-  reference = _dcgan_step_flops(b, upsample="conv_transpose", conv_grad="xla")
-  # BatchNorm's channel sums are written as dots (ganjax/models/channel_stats.py): a few 1e-3.
+  reference = _dcgan_step_flops(b, "flax")  # flax's layers: XLA's convolutions and gradients
   assert reference == pytest.approx(expected, rel=5e-3)
-  # ganjax's own arrangement (sub-pixel phases, patch matmuls) does the same work, plus the
-  # padding zeros its patch matrices hold.
-  fast = _dcgan_step_flops(b, conv_kernels="xla")
+  # The cpu layer set (ganjax/backends/cpu/: sub-pixel phases, patch matmuls) does the same work,
+  # plus the padding zeros its patch matrices hold and BatchNorm's channel sums written as dots.
+  fast = _dcgan_step_flops(b, "cpu", conv_kernels="xla")
   assert reference <= fast <= 1.01 * reference
   # With oneDNN's convolutions (FFI calls, counted from their shapes) the same, less the zeros.
-  from ganjax.kernels import onednn
+  from ganjax.backends.cpu.kernels import onednn
   if onednn.available():
-    assert reference <= _dcgan_step_flops(b, conv_kernels="onednn") <= fast
+    assert reference <= _dcgan_step_flops(b, "cpu", conv_kernels="onednn") <= fast
 
 
 def test_peak_flops_known_for_accelerators_and_none_for_cpus():

@@ -1,7 +1,7 @@
-"""oneDNN convolutions (ganjax/kernels/onednn.py) compute what XLA's do: values, gradients and
-gradients of gradients, for the geometries ganjax's models use; the layers and the DCGAN switch
-between the two kernels without changing parameters or results; missing pieces give errors that
-name the fix."""
+"""oneDNN convolutions (ganjax/backends/cpu/kernels/onednn.py) compute what XLA's do: values,
+gradients and gradients of gradients, for the geometries ganjax's models use; the layers and the
+DCGAN switch between the two kernels without changing parameters or results; missing pieces give
+errors that name the fix."""
 
 import os
 import shutil
@@ -11,10 +11,10 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
+from ganjax.backends import layer_set, resolve_conv_kernels
+from ganjax.backends.cpu.adjoint_convs import conv2d_transpose
+from ganjax.backends.cpu.kernels import onednn
 from ganjax.errors import ConfigError
-from ganjax.kernels import onednn
-from ganjax.models import resolve_conv_kernels
-from ganjax.models.adjoint_convs import conv2d_transpose
 
 needs_onednn = pytest.mark.skipif(not onednn.available(), reason=str(onednn.unavailable_reason()))
 
@@ -71,18 +71,20 @@ def test_transposed_conv_matches_lax_conv_transpose():
 @needs_onednn
 def test_dcgan_with_onednn_kernels_equals_xla_kernels():
   """Same parameters, outputs and parameter gradients for G and D; only the kernels differ."""
-  from ganjax.models.dcgan import DCGANDiscriminator, DCGANGenerator
+  from ganjax.families.dcgan.networks import DCGANDiscriminator, DCGANGenerator
   z = jax.random.normal(jax.random.key(0), (4, 32))
   x = jax.random.uniform(jax.random.key(1), (4, 28, 28, 1), minval=-1, maxval=1)
-  for make, inp in ((lambda k: DCGANGenerator((28, 28, 1), conv_kernels=k), z),
-                    (lambda k: DCGANDiscriminator(conv_kernels=k), x)):
+  cpu = lambda k: layer_set("cpu", conv_kernels=k)
+  for make, inp in ((lambda k: DCGANGenerator((28, 28, 1), layers=cpu(k)), z),
+                    (lambda k: DCGANDiscriminator(layers=cpu(k)), x)):
     ref, ours = make("xla"), make("onednn")
     variables = ref.init(jax.random.key(2), inp, train=False)
     assert jax.tree.map(jnp.shape, ours.init(jax.random.key(2), inp, train=False)) == \
         jax.tree.map(jnp.shape, variables)
-    loss = lambda m: lambda v: jnp.sum(jnp.sin(m.apply(v, inp, train=False)))
-    np.testing.assert_allclose(ours.apply(variables, inp, train=False),
-                               ref.apply(variables, inp, train=False), rtol=1e-5, atol=1e-5)
+    run = lambda m, v: m.apply(v, inp, train=False)  # G: images; D: DOutput(logits, features)
+    loss = lambda m: lambda v: sum(jnp.sum(jnp.sin(y)) for y in jax.tree.leaves(run(m, v)))
+    jax.tree.map(lambda a, b: np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-5),
+                 run(ours, variables), run(ref, variables))
     jax.tree.map(lambda a, b: np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5),
                  jax.grad(loss(ours))(variables), jax.grad(loss(ref))(variables))
 
@@ -105,5 +107,8 @@ def test_missing_wheels_name_the_extra(monkeypatch, tmp_path):
     monkeypatch.setattr(onednn, cached.__name__, cached.__wrapped__)
   assert "ganjax[cpu-kernels]" in onednn.unavailable_reason()
   assert resolve_conv_kernels("auto", jnp.float32, None) == "xla"
+  assert layer_set("auto").name == "cpu(xla)"
   with pytest.raises(ConfigError, match=r"cpu-kernels"):
     resolve_conv_kernels("onednn", jnp.float32, None)
+  with pytest.raises(ConfigError, match=r"cpu-kernels"):
+    layer_set("cpu", conv_kernels="onednn")

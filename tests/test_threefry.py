@@ -1,4 +1,4 @@
-"""ganjax.threefry: JAX's Threefry-2x32 cipher and JAX's random bits, bit for bit."""
+"""ganjax.backends.cpu.threefry: JAX's Threefry-2x32 cipher and JAX's random bits, bit for bit."""
 
 import textwrap
 
@@ -9,7 +9,7 @@ import pytest
 from conftest import run_script
 from jax.extend.random import threefry_2x32
 
-from ganjax.threefry import random_bits, threefry2x32
+from ganjax.backends.cpu.threefry import random_bits, threefry2x32
 
 
 def test_cipher_equals_jax_threefry_2x32():
@@ -41,7 +41,7 @@ def test_a_batch_sharded_draw_stays_sharded():
   code = textwrap.dedent("""
       import jax, jax.numpy as jnp
       from jax.sharding import NamedSharding, PartitionSpec as P
-      from ganjax.threefry import random_bits
+      from ganjax.backends.cpu.threefry import random_bits
       mesh = jax.make_mesh((8,), ("data",))
       f = jax.jit(lambda k, x: x * (random_bits(k, x.shape) >> 31),
                   out_shardings=NamedSharding(mesh, P("data")))

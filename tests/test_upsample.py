@@ -6,7 +6,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from ganjax.models.upsample import SubpixelConvTranspose
+from ganjax.backends.cpu.upsample import ConvTranspose as SubpixelConvTranspose
 
 
 # features=4: few output taps (the matmul + shifted planes path); 8 with k >= 5: per-phase convs.
@@ -33,10 +33,20 @@ def test_matches_conv_transpose_values_and_gradients(kernel, stride, size, featu
   jax.tree.map(lambda a, b: np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-4), gp, gp_ref)
 
 
+def test_only_same_padding_is_accepted():
+  assert SubpixelConvTranspose(4, (5, 5), (2, 2), padding="SAME").padding == "SAME"
+  for padding in ("VALID", ((1, 2), (1, 2))):
+    with pytest.raises(ValueError, match="'SAME' only"):
+      SubpixelConvTranspose(4, (5, 5), (2, 2), padding=padding)
+
+
 def test_dcgan_generator_variants_are_interchangeable():
-  from ganjax.models.dcgan import DCGANGenerator
+  from ganjax.backends import layer_set
+  from ganjax.families.dcgan.networks import DCGANGenerator
+  from ganjax.nn.layers import PLAIN
   z = jax.random.normal(jax.random.PRNGKey(0), (3, 32))
-  sub, ref = (DCGANGenerator((28, 28, 1), upsample=u) for u in ("subpixel", "conv_transpose"))
+  sub, ref = (DCGANGenerator((28, 28, 1), layers=s)
+              for s in (layer_set("cpu", conv_kernels="xla"), PLAIN))
   variables = ref.init(jax.random.PRNGKey(1), z, train=False)
   assert jax.tree.map(jnp.shape, sub.init(jax.random.PRNGKey(1), z, train=False)) == \
       jax.tree.map(jnp.shape, variables)

@@ -21,8 +21,9 @@ def get_config() -> ml_collections.ConfigDict:
   # 87.5 % high-quality EMA samples at 8000 steps.
   c.loss = "non_saturating"
   c.regularizers = ml_collections.ConfigDict({"r1": {"weight": 0.1}})
-  c.g_optimizer = ml_collections.ConfigDict(dict(name="adam", learning_rate=2e-3, b1=0.5, b2=0.999))
-  c.d_optimizer = ml_collections.ConfigDict(dict(name="adam", learning_rate=5e-4, b1=0.5, b2=0.999))
+  c.optimizers = ml_collections.ConfigDict(dict(
+      g=dict(name="adam", learning_rate=2e-3, b1=0.5, b2=0.999),
+      d=dict(name="adam", learning_rate=5e-4, b1=0.5, b2=0.999)))
   c.batch_size = 256
   c.num_train_steps = 8000
   c.ema_decay = 0.999

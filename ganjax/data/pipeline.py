@@ -17,15 +17,15 @@ from ganjax.errors import DataFormatError
 @dataclasses.dataclass(frozen=True)
 class Kind:
   """How a dataset kind's examples become model inputs."""
-  field: str                                 # the example's data field
+  field: str                                 # the example's stored data field
   dtype: np.dtype                            # its stored dtype
   convert: Callable[[np.ndarray], np.ndarray]  # stored array -> float32 model input
+  batch_field: str                           # the model batch's name for it (what families read)
 
 
-# Model inputs keep the data under "image" whatever its kind: the objectives read batch["image"].
 KINDS = {
-    "image": Kind("image", np.dtype(np.uint8), lambda x: x.astype(np.float32) / 127.5 - 1.0),
-    "points": Kind("point", np.dtype(np.float32), lambda x: x),
+    "image": Kind("image", np.dtype(np.uint8), lambda x: x.astype(np.float32) / 127.5 - 1.0, "image"),
+    "points": Kind("point", np.dtype(np.float32), lambda x: x, "points"),
 }
 
 
@@ -44,21 +44,21 @@ def _checked(arrays: dict, shape: Sequence[int], kind: str, batched: bool) -> np
 
 
 def to_model_input(example: dict, shape: Sequence[int], kind: str = "image") -> dict:
-  """One example -> {"image": float32 data, "label": int32 (if present)}.
+  """One example -> {batch field: float32 data, "label": int32 (if present)}.
 
-  kind "image": {"image": uint8 [H, W, C]} -> float32 [H, W, C] in [-1, 1];
-  kind "points": {"point": float32 [D]} -> float32 [D] unchanged.
+  kind "image": {"image": uint8 [H, W, C]} -> {"image": float32 [H, W, C] in [-1, 1]};
+  kind "points": {"point": float32 [D]} -> {"points": float32 [D]} unchanged.
   """
-  out = {"image": KINDS[kind].convert(_checked(example, shape, kind, batched=False))}
+  out = {KINDS[kind].batch_field: KINDS[kind].convert(_checked(example, shape, kind, batched=False))}
   if "label" in example:
     out["label"] = np.int32(example["label"])
   return out
 
 
 def to_model_batch(arrays: dict, shape: Sequence[int], kind: str = "image") -> dict:
-  """`to_model_input` for stacked examples: fields [b, ...] -> {"image": [b, *shape] float32,
+  """`to_model_input` for stacked examples: fields [b, ...] -> {batch field: [b, *shape] float32,
   "label": [b] int32 (if present)}, converted in one array operation."""
-  out = {"image": KINDS[kind].convert(_checked(arrays, shape, kind, batched=True))}
+  out = {KINDS[kind].batch_field: KINDS[kind].convert(_checked(arrays, shape, kind, batched=True))}
   if "label" in arrays:
     out["label"] = np.asarray(arrays["label"]).astype(np.int32)
   return out
@@ -85,7 +85,7 @@ def make_train_dataset(source, *, global_batch_size: int, seed: int, shape: Sequ
   of each epoch's order are skipped); process p takes its contiguous block, rows
   [p * b, (p + 1) * b) with b = global_batch_size // process_count, so the global batch the
   processes assemble is the one a single process would read, whatever the process count. Yields
-  {"image": [b, *shape] float32 (images in [-1, 1]), "label": [b] int32}. Each batch is read and
+  {"image": [b, *shape] float32 in [-1, 1] (or "points"), "label": [b] int32}. Each batch is read and
   converted in a few array operations (grain's per-example path cost ~11 ms of CPU per batch of
   32 here). The iterator's `get_state()` (the next batch number) is saved in checkpoints so that
   a resumed run sees the same batches.

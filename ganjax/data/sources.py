@@ -11,10 +11,12 @@ import dataclasses
 import os
 from typing import Any, Callable, Sequence
 
+import jax
 import numpy as np
 import tensorflow_datasets as tfds
 
 from ganjax.data import builders
+from ganjax.data.pipeline import KINDS
 from ganjax.errors import DatasetNotFoundError
 from ganjax.registry import Registry
 
@@ -32,6 +34,25 @@ class DatasetSpec:
   # Decode each split once into memory: for small datasets whose per-example tfds decoding
   # (~0.1 ms) would bound the step rate of a tiny model.
   in_memory: bool = False
+
+  @property
+  def data_field(self) -> str:
+    """The model batch's name for the data: "image" or "points" (ganjax.data.pipeline.KINDS)."""
+    return KINDS[self.kind].batch_field
+
+  @property
+  def fields(self) -> tuple[str, ...]:
+    """The named fields every model batch of this dataset carries."""
+    return (self.data_field, "label")
+
+  def example(self, field: str | None = None, batch: int = 1):
+    """A ShapeDtypeStruct of `field` (default: the data) for `batch` examples, to initialise on."""
+    field = field or self.data_field
+    if field == "label":
+      return jax.ShapeDtypeStruct((batch,), np.int32)
+    if field != self.data_field:
+      raise KeyError(f"dataset has no field {field!r}; it has {self.fields}.")
+    return jax.ShapeDtypeStruct((batch, *self.shape), np.float32)
 
 
 def _missing_idx_files(directory: str) -> list[str]:

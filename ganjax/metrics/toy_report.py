@@ -13,7 +13,7 @@ from PIL import Image, ImageDraw
 
 from ganjax.data.mixtures import MIXTURES, Mixture
 from ganjax.metrics.toy import HQ_STDS, NUM_SAMPLES, toy_metrics
-from ganjax.train.experiment import fixed_noise_key
+from ganjax.core.keys import fixed_noise_key
 
 
 def scatter_image(samples, mixture: Mixture, size: int = 480) -> np.ndarray:

@@ -1,30 +1,30 @@
-"""Objectives: how a batch becomes the discriminator's and the generator's losses.
+"""Objectives families share: how a batch becomes each phase's loss.
 
-An objective has two methods, both pure and differentiated by the step w.r.t. their first arg:
-
-  d_loss(d_params, state, batch, key) -> (loss, (metrics, new_d_collections))
-  g_loss(g_params, state, batch, key) -> (loss, (metrics, new_g_collections))
-
-and a `techniques` tuple (ganjax.train.techniques) of the state its pieces keep in
-`state.extras`. `state` is the current GANState (the other side's parameters are read from it),
-`batch` a dict of arrays with a leading batch axis, `key` a PRNG key private to this call.
+`build_adversarial` makes the two-player adversarial objective (ganjax/objectives/adversarial.py)
+from the training block of a config: the adversarial loss (`config.loss`, `config.loss_kwargs`),
+the critic's regularizers (`config.regularizers`), augmentation (`config.augment`), the generator's
+strategy (`config.g_objective`) and the critic steps (`config.d_steps`).
 """
 
 from ganjax.augment import build_augment
+from ganjax.losses import get_loss
+from ganjax.objectives.adversarial import AdversarialObjective, PenaltyInputs
 from ganjax.objectives.generator_losses import G_OBJECTIVES
-from ganjax.objectives.unconditional import (PenaltyInputs, UnconditionalObjective,
-                                             apply_module, sample_latent)
-from ganjax.registry import Registry
 from ganjax.regularizers import build_d_penalty
 
-OBJECTIVES: Registry = Registry("objective")
 
-
-@OBJECTIVES.register("unconditional")
-def _unconditional(models, loss, config, axis_name=None) -> UnconditionalObjective:
-  d_penalty, penalty_techniques = build_d_penalty(config)
+def build_adversarial(config, nets, *, latent_dim: int, generator: str, critic: str,
+                      generator_player: str, critic_player: str, field: str,
+                      axis_name=None) -> AdversarialObjective:
+  d_penalty, penalty_techniques = build_d_penalty(config, critic_player)
   augment, augment_techniques = build_augment(config, axis_name)
-  return UnconditionalObjective(models.generator, models.discriminator, models.latent_dim, loss,
-                                axis_name, augment=augment, d_penalty=d_penalty,
-                                techniques=(*penalty_techniques, *augment_techniques),
-                                g_objective=G_OBJECTIVES.get(config.get("g_objective", "adversarial")))
+  return AdversarialObjective(
+      nets=nets, loss=get_loss(config.loss, **dict(config.get("loss_kwargs", {}))),
+      latent_dim=latent_dim, generator=generator, critic=critic,
+      generator_player=generator_player, critic_player=critic_player, field=field,
+      d_steps=config.get("d_steps", 1), axis_name=axis_name, augment=augment, d_penalty=d_penalty,
+      techniques=(*penalty_techniques, *augment_techniques),
+      g_objective=G_OBJECTIVES.get(config.get("g_objective", "adversarial")))
+
+
+__all__ = ["AdversarialObjective", "PenaltyInputs", "G_OBJECTIVES", "build_adversarial"]

@@ -1,25 +1,26 @@
-"""Everything a config builds before training: data spec, models, optimizers, objective, mesh,
-and the jitted init / train / sample functions placed on that mesh."""
+"""Everything a config builds before training: data spec, layer set, family (networks, players,
+objective), optimizers, mesh, and the jitted init / train / sample functions placed on that mesh."""
 
 from __future__ import annotations
 
 import dataclasses
 import functools
-from typing import Any, Callable
+from typing import Any, Callable, Mapping
 
 import jax
-import jax.numpy as jnp
 import optax
 
-from ganjax import host_memory, parallel, xla_options
-from ganjax.errors import ConfigError
+from ganjax import parallel, xla_options
+from ganjax.backends import layer_set
+from ganjax.core.phases import Family
+from ganjax.core.state import GANState
 from ganjax.data.sources import DatasetSpec, dataset_spec
-from ganjax.losses import get_loss
-from ganjax.models import GANModels, build_models
-from ganjax.objectives import OBJECTIVES, sample_latent
+from ganjax.errors import ConfigError
+from ganjax.families import BuildContext, build_family
 from ganjax.optimizers import build_optimizer
+from ganjax.runtime import runtime_of
 from ganjax.train import dispatch
-from ganjax.train.state import GANState, create_state
+from ganjax.train.init import init_state
 from ganjax.train.step import make_train_step
 from ganjax.train.validate import validate_config
 
@@ -28,11 +29,17 @@ from ganjax.train.validate import validate_config
 class Experiment:
   config: Any
   spec: DatasetSpec
-  models: GANModels
-  g_tx: optax.GradientTransformation
-  d_tx: optax.GradientTransformation
-  objective: Any
+  family: Family
+  optimizers: Mapping[str, optax.GradientTransformation]
   mesh: jax.sharding.Mesh
+
+  @property
+  def runtime(self):
+    return runtime_of(self.config)
+
+  @property
+  def objective(self):
+    return self.family.objective
 
   @property
   def data_shape(self) -> tuple[int, ...]:
@@ -44,12 +51,12 @@ class Experiment:
 
   @property
   def parallelism(self) -> str:
-    return self.config.get("parallelism", "jit")
+    return self.runtime.parallelism
 
   @functools.cached_property
   def state_sharding(self):
     return parallel.state_shardings(self.abstract_state(sharded=False), self.mesh,
-                                    fsdp=self.config.get("fsdp", False))
+                                    fsdp=self.runtime.fsdp)
 
   def abstract_state(self, sharded: bool = True) -> GANState:
     """ShapeDtypeStructs of the state (with shardings when `sharded`), without computing it."""
@@ -60,16 +67,14 @@ class Experiment:
                         shapes, self.state_sharding)
 
   def _create(self, key: jax.Array) -> GANState:
-    return create_state(self.models, self.g_tx, self.d_tx, key, self.data_shape,
-                        self.objective.techniques)
+    return init_state(self.family, self.optimizers, key, self.objective.techniques)
 
   @functools.cached_property
   def compiler_options(self) -> dict | None:
     """XLA options for every function compiled here (ganjax/xla_options.py)."""
+    rt = self.runtime
     return xla_options.compiler_options(self.mesh.devices.flat[0].platform,
-                                        ynnpack=self.config.get("xla_cpu_ynnpack", False),
-                                        scheduler=self.config.get(
-                                            "xla_cpu_scheduler", xla_options.DEFAULT_CPU_SCHEDULER))
+                                        ynnpack=rt.xla_cpu_ynnpack, scheduler=rt.xla_cpu_scheduler)
 
   def init_state(self) -> GANState:
     key = jax.random.PRNGKey(self.config.seed)
@@ -80,15 +85,14 @@ class Experiment:
   def train_step(self) -> Callable[[GANState, dict], tuple[GANState, dict]]:
     """jit(train_step) with the state donated; batch sharded over `data`. In "pmap" mode the
     same step runs per device under shard_map with explicit pmeans."""
-    step = self._step
-    if self.parallelism == "pmap" and self.config.get("pmap_impl", "shard_map") == "jax_pmap":
-      return parallel.jax_pmap_step(step, self.mesh, self.state_sharding)
-    return self._jit(step)
+    if self.parallelism == "pmap" and self.runtime.pmap_impl == "jax_pmap":
+      return parallel.jax_pmap_step(self._step, self.mesh, self.state_sharding)
+    return self._jit(self._step)
 
   @functools.cached_property
   def train_steps(self) -> Callable[[GANState, dict], tuple[GANState, dict]]:
     """Like `train_step` over a block of batches [k, B, ...]: k steps in one dispatch under
-    `lax.scan`, returning the last step's metrics (config.steps_per_dispatch; dispatch.py)."""
+    `lax.scan`, returning the last step's metrics (runtime.steps_per_dispatch; dispatch.py)."""
     return self._jit(dispatch.scan_steps(self._step))
 
   def _jit(self, step):
@@ -100,59 +104,73 @@ class Experiment:
   def _step(self):
     """The pure step (under shard_map in pmap mode), before jit."""
     axis = parallel.DATA_AXIS if self.parallelism == "pmap" else None
-    step = make_train_step(self.objective, self.g_tx, self.d_tx,
-                           d_steps=self.config.get("d_steps", 1),
+    step = make_train_step(self.objective.phases, self.optimizers,
                            ema_decay=self.config.get("ema_decay", 0.999),
                            max_bad_steps=self.config.get("max_bad_steps", 20), axis_name=axis,
                            techniques=self.objective.techniques)
-    if axis is not None and self.config.get("pmap_impl", "shard_map") != "jax_pmap":
+    if axis is not None and self.runtime.pmap_impl != "jax_pmap":
       step = parallel.shard_map_step(step, self.mesh)
     return step
 
   @functools.cached_property
-  def generate(self) -> Callable[..., jax.Array]:
-    """generate(g_params, g_collections, z [N, latent]) -> samples [N, *data_shape] in [-1, 1]."""
-
-    def gen(params, collections, z):
-      return self.models.generator.apply({"params": params, **collections}, z, train=False)
-
-    return jax.jit(gen, compiler_options=self.compiler_options)
+  def _sample(self):
+    return jax.jit(self.objective.sample, static_argnums=2, static_argnames="ema",
+                   compiler_options=self.compiler_options)
 
   def sample(self, state: GANState, key: jax.Array, num: int, *, ema: bool = True) -> jax.Array:
-    z = sample_latent(key, num, self.models.latent_dim)
-    return self.generate(state.ema_params if ema else state.g.params, state.g.collections, z)
+    """num samples [num, *data_shape] float32 (images in [-1, 1]) from the family's sampler."""
+    return self._sample(state, key, num, ema=ema)
 
 
 def build_experiment(config, workdir: str | None = None) -> Experiment:
-  """Validates `config` (and `workdir`), then builds the experiment. Nothing is compiled yet."""
+  """Validates `config` (and `workdir`), then builds the experiment. Nothing is compiled yet.
+  Process-wide settings (host memory, compilation cache) are the entry points' (ganjax/runtime.py)."""
   validate_config(config, workdir)
-  if config.get("host_memory", "retain") == "retain":  # before the mesh starts JAX's backend
-    host_memory.retain_freed_memory()
-  mesh = parallel.make_mesh(config.get("num_devices") or None, config.get("model_parallel", 1))
+  rt = runtime_of(config)
+  mesh = parallel.make_mesh(rt.num_devices or None, rt.model_parallel)
   parallel.check_batch_divisible(config.batch_size, mesh)
-  axis = parallel.DATA_AXIS if config.get("parallelism", "jit") == "pmap" else None
+  axis = parallel.DATA_AXIS if rt.parallelism == "pmap" else None
   spec = dataset_spec(config.dataset.name)
-  models = build_models(config.model, spec.shape, config.get("dtype", "float32"), axis)
-  check_generator_shape(models, spec.shape)
-  loss = get_loss(config.loss, **dict(config.get("loss_kwargs", {})))
-  objective = OBJECTIVES.get(config.objective)(models, loss, config, axis)
-  return Experiment(config=config, spec=spec, models=models,
-                    g_tx=build_optimizer(config.g_optimizer), d_tx=build_optimizer(config.d_optimizer),
-                    objective=objective, mesh=mesh)
+  dtype = config.get("dtype", "float32")
+  layers = layer_set(rt.layers, conv_kernels=rt.conv_kernels, dtype=dtype, axis_name=axis)
+  family = build_family(config, BuildContext(spec=spec, layers=layers, dtype=jax.numpy.dtype(dtype),
+                                             axis_name=axis))
+  check_fields(config, family, spec)
+  optimizers = build_player_optimizers(config, family)
+  exp = Experiment(config=config, spec=spec, family=family, optimizers=optimizers, mesh=mesh)
+  check_sample_shape(exp)
+  return exp
 
 
-def check_generator_shape(models: GANModels, data_shape) -> None:
-  """ConfigError unless G's output per example has the dataset's shape (traced, not compiled)."""
-  z = jax.ShapeDtypeStruct((2, models.latent_dim), jnp.float32)
-  out, _ = jax.eval_shape(lambda z: models.generator.init_with_output(
-      jax.random.PRNGKey(0), z, train=False), z)
-  if tuple(out.shape[1:]) != tuple(data_shape):
-    raise ConfigError(f"the generator makes samples of shape {tuple(out.shape[1:])} but the dataset "
-                      f"has {tuple(data_shape)}; fix config.model (or config.dataset) so they match.")
+def check_fields(config, family: Family, spec: DatasetSpec) -> None:
+  missing = [f for f in family.fields if f not in spec.fields]
+  if missing:
+    raise ConfigError(f"model {config.model.name!r} reads batch fields {list(family.fields)} but "
+                      f"dataset {config.dataset.name!r} provides {list(spec.fields)} (missing "
+                      f"{missing}); pick a dataset with those fields (config.dataset.name).")
 
 
-def fixed_noise_key(config) -> jax.Array:
-  """The key of the sample grid's fixed latents: the same across a run and its resumes."""
-  return jax.random.fold_in(jax.random.PRNGKey(config.seed), 0x5A3E)
+def build_player_optimizers(config, family: Family) -> dict[str, optax.GradientTransformation]:
+  """{player: optax transformation} from config.optimizers.<player>."""
+  given = config.get("optimizers", None) or {}
+  missing = [p for p in family.players if p not in given]
+  if missing:
+    raise ConfigError(f"config.optimizers lacks {missing}: model {config.model.name!r} has players "
+                      f"{sorted(family.players)}, each with its own optimizer, e.g. "
+                      f"--config.optimizers.{missing[0]}.name=adam.")
+  extra = sorted(set(given) - set(family.players))
+  if extra:
+    raise ConfigError(f"config.optimizers has {extra}, which are not players of model "
+                      f"{config.model.name!r} (players: {sorted(family.players)}).")
+  return {p: build_optimizer(given[p]) for p in family.players}
 
+
+def check_sample_shape(exp: Experiment) -> None:
+  """ConfigError unless the family's samples have the dataset's per-example shape (traced only)."""
+  state = exp.abstract_state(sharded=False)
+  out = jax.eval_shape(lambda s, k: exp.objective.sample(s, k, 2), state, jax.random.PRNGKey(0))
+  if tuple(out.shape[1:]) != exp.data_shape:
+    raise ConfigError(f"model {exp.config.model.name!r} makes samples of shape {tuple(out.shape[1:])} "
+                      f"but dataset {exp.config.dataset.name!r} has {exp.data_shape}; fix "
+                      f"config.model (or config.dataset) so they match.")
 

@@ -19,10 +19,12 @@ from ganjax.images import image_grid, save_png, to_uint8
 from ganjax.metrics.periodic import PeriodicEvaluator
 from ganjax.metrics.toy_report import report_mixture
 from ganjax.reporting import MetricWriter, progress_bar
-from ganjax.train import guard
+from ganjax.core import guard
+from ganjax.core.keys import fixed_noise_key
+from ganjax.core.state import GANState
+from ganjax.runtime import runtime_of
 from ganjax.train.dispatch import plan_blocks, stage_block
-from ganjax.train.experiment import build_experiment, fixed_noise_key
-from ganjax.train.state import GANState
+from ganjax.train.experiment import build_experiment
 from ganjax.workdir_lock import WorkdirLock
 
 
@@ -45,8 +47,9 @@ def write_sample_grid(exp, state: GANState, workdir: str, step: int) -> str | No
 
 
 def _poison(local_batch: dict) -> dict:
-  """config.debug.nan_at_steps: replaces the images by NaN, to exercise the non-finite guard."""
-  return {**local_batch, "image": np.full_like(local_batch["image"], np.nan)}
+  """config.debug.nan_at_steps: replaces every float field by NaN, to exercise the non-finite guard."""
+  return {k: np.full_like(v, np.nan) if np.issubdtype(v.dtype, np.floating) else v
+          for k, v in local_batch.items()}
 
 
 def _check_tripped(state: GANState, ckpt: Checkpointer, max_bad: int) -> None:
@@ -96,11 +99,12 @@ def _train(exp, config, workdir: str) -> GANState:
   poison_steps = set(config.get("debug", {}).get("nan_at_steps", ()))
   max_bad = config.get("max_bad_steps", 20)
   last_time, last_step = time.perf_counter(), start
-  k = config.get("steps_per_dispatch", 1)
+  rt = runtime_of(config)
+  k = rt.steps_per_dispatch
   plan = plan_blocks(start, total, k, [log_every, sample_every, ckpt.save_every,
                                       config.get("eval_every", 0)])
   feed = BatchFeed(data_iter, plan, lambda i, b: _poison(b) if i in poison_steps else b,
-                   lambda bs: stage_block(bs, exp.mesh), prefetch=config.get("prefetch", 0))
+                   lambda bs: stage_block(bs, exp.mesh), prefetch=rt.prefetch)
   try:
     with progress_bar(start, total) as bar:
       for step, n, batch in feed:
@@ -116,8 +120,8 @@ def _train(exp, config, workdir: str) -> GANState:
           metrics["steps_per_sec"] = (done - last_step) / max(now - last_time, 1e-9)
           last_time, last_step = now, done
           writer.write_scalars(done, metrics)
-          bar.set_postfix(d_loss=f"{metrics['d_loss']:.3f}", g_loss=f"{metrics['g_loss']:.3f}",
-                          refresh=False)
+          bar.set_postfix({k: f"{metrics[k]:.3f}" for k in getattr(exp.objective, "progress_metrics", ())
+                           if k in metrics}, refresh=False)
           _check_tripped(state, ckpt, max_bad)
         if sample_every and (done % sample_every == 0 or done == total):
           write_sample_grid(exp, state, workdir, done)

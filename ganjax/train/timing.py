@@ -10,6 +10,7 @@ import jax
 import numpy as np
 
 from ganjax.train.dispatch import stage_block
+from ganjax.runtime import runtime_of
 from ganjax.train.experiment import build_experiment
 
 
@@ -30,11 +31,10 @@ def apply_overrides(config, items: Iterable[str]):
 
 
 def random_batch(exp, batch_size: int, copies: int = 1) -> dict:
-  """A device-resident random batch for `exp`'s step: images [copies?, B, *data_shape] uniform in
-  [-1, 1] (seed 1), labels 0, staged on the mesh as `copies` stacked batches (1: one batch)."""
-  images = jax.random.uniform(jax.random.PRNGKey(1), (batch_size, *exp.data_shape),
-                              minval=-1, maxval=1)
-  batch = {"image": np.asarray(images), "label": np.zeros(batch_size, np.int32)}
+  """A device-resident random batch for `exp`'s step: the data field [copies?, B, *data_shape]
+  uniform in [-1, 1] (seed 1), labels 0, staged on the mesh as `copies` stacked batches (1: one)."""
+  data = jax.random.uniform(jax.random.PRNGKey(1), (batch_size, *exp.data_shape), minval=-1, maxval=1)
+  batch = {exp.spec.data_field: np.asarray(data), "label": np.zeros(batch_size, np.int32)}
   return stage_block([batch] * copies, exp.mesh)
 
 
@@ -42,12 +42,12 @@ def time_config(config, batch_size: int, steps: int, repeats: int) -> dict:
   """Compiles the step for `config` at `batch_size`, then times `repeats` windows of `steps` steps
   on one device-resident random batch (input pipeline excluded). Returns the median rate, each
   window's rate and the first call's (compile) time. With config.steps_per_dispatch = k > 1 the
-  k-step program runs on k copies of the batch, `steps // k` dispatches per window."""
+  k-step program runs on k copies of the batch (runtime.steps_per_dispatch), `steps // k` dispatches per window."""
   config = config.copy_and_resolve_references()
   config.batch_size = batch_size
   exp = build_experiment(config)
   state = exp.init_state()
-  k = config.get("steps_per_dispatch", 1)
+  k = runtime_of(config).steps_per_dispatch
   step_fn = exp.train_step if k == 1 else exp.train_steps
   batch = random_batch(exp, batch_size, k)
   t0 = time.perf_counter()

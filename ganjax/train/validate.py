@@ -6,73 +6,103 @@ import inspect
 import os
 
 from ganjax.augment import validate_augment
+from ganjax.backends import CONV_KERNELS, LAYER_CHOICES
 from ganjax.data.sources import DATASETS
 from ganjax.errors import ConfigError
+from ganjax.families import FAMILIES, load_builtin
+from ganjax.host_memory import HOST_MEMORY_MODES
 from ganjax.losses import LOSSES
 from ganjax.metrics.eval_config import check_eval_config
-from ganjax.models import MODELS
-from ganjax.objectives import G_OBJECTIVES, OBJECTIVES
+from ganjax.objectives import G_OBJECTIVES
 from ganjax.optimizers import OPTIMIZERS
 from ganjax.parallel import PARALLELISM, PMAP_IMPLS
 from ganjax.regularizers import check_regularizers
-from ganjax.host_memory import HOST_MEMORY_MODES
-from ganjax.xla_options import CPU_SCHEDULERS, DEFAULT_CPU_SCHEDULER
+from ganjax.runtime import DEFAULTS as RUNTIME_DEFAULTS, runtime_of
+from ganjax.xla_options import CPU_SCHEDULERS
 
-REQUIRED = ("seed", "batch_size", "num_train_steps", "dataset", "model", "loss", "objective",
-            "g_optimizer", "d_optimizer")
+REQUIRED = ("seed", "batch_size", "num_train_steps", "dataset", "model", "optimizers")
+# Fields of the layout before the family core, and where they went.
+MOVED = {"objective": "the family defines its objective (config.model.name picks the family)",
+         "g_optimizer": "config.optimizers.g", "d_optimizer": "config.optimizers.d",
+         **{f: f"config.runtime.{f}" for f in RUNTIME_DEFAULTS}}
 
 
-def _positive_int(config, field: str, minimum: int = 1) -> None:
+def _positive_int(config, field: str, minimum: int = 1, prefix: str = "config") -> None:
   value = config.get(field)
   if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-    raise ConfigError(f"config.{field} must be an integer >= {minimum}, got {value!r}; "
-                      f"set --config.{field}=N.")
+    raise ConfigError(f"{prefix}.{field} must be an integer >= {minimum}, got {value!r}; "
+                      f"set --{prefix}.{field}=N.")
+
+
+def _one_of(value, choices, field: str) -> None:
+  if value not in choices:
+    raise ConfigError(f"{field} must be one of {list(choices)}, got {value!r}.")
+
+
+def validate_runtime(config) -> None:
+  """ConfigError for the first bad field of config.runtime (ganjax/runtime.py)."""
+  given = config.get("runtime", None) or {}
+  unknown = sorted(set(given) - set(RUNTIME_DEFAULTS))
+  if unknown:
+    raise ConfigError(f"config.runtime has unknown field(s) {unknown}; valid: {sorted(RUNTIME_DEFAULTS)}.")
+  rt = runtime_of(config)
+  for field in ("steps_per_dispatch", "model_parallel"):
+    _positive_int(rt, field, prefix="config.runtime")
+  for field in ("prefetch", "num_devices"):
+    _positive_int(rt, field, minimum=0, prefix="config.runtime")
+  _one_of(rt.layers, LAYER_CHOICES, "config.runtime.layers")
+  _one_of(rt.conv_kernels, CONV_KERNELS, "config.runtime.conv_kernels")
+  _one_of(rt.parallelism, PARALLELISM, "config.runtime.parallelism")
+  _one_of(rt.pmap_impl, PMAP_IMPLS, "config.runtime.pmap_impl")
+  _one_of(rt.xla_cpu_scheduler, sorted(CPU_SCHEDULERS), "config.runtime.xla_cpu_scheduler")
+  _one_of(rt.host_memory, HOST_MEMORY_MODES, "config.runtime.host_memory")
+  if rt.steps_per_dispatch > 1 and rt.parallelism == "pmap" and rt.pmap_impl == "jax_pmap":
+    raise ConfigError("config.runtime.steps_per_dispatch > 1 needs a jitted step; with "
+                      "parallelism='pmap' use pmap_impl='shard_map'.")
+  if rt.fsdp and rt.parallelism != "jit":
+    raise ConfigError("config.runtime.fsdp=True needs config.runtime.parallelism='jit' (shard_map "
+                      "mode replicates the state).")
 
 
 def validate_config(config, workdir: str | None = None) -> None:
   """Raises ConfigError naming the field and the fix for the first problem found."""
+  moved = [f for f in MOVED if f in config]
+  if moved:
+    raise ConfigError("config uses fields of the layout before the family core: "
+                      + "; ".join(f"config.{f} -> {MOVED[f]}" for f in moved)
+                      + ". Start from experiments/configs/*.py.")
   missing = [f for f in REQUIRED if f not in config]
   if missing:
     raise ConfigError(f"config lacks {', '.join(missing)}; start from experiments/configs/*.py.")
   _positive_int(config, "batch_size")
   _positive_int(config, "num_train_steps", minimum=0)
-  for field in ("d_steps", "log_every", "keep_checkpoints", "steps_per_dispatch"):
+  for field in ("d_steps", "log_every", "keep_checkpoints"):
     if field in config:
       _positive_int(config, field)
-  for field in ("sample_every", "checkpoint_every", "prefetch"):
+  for field in ("sample_every", "checkpoint_every"):
     if field in config:
       _positive_int(config, field, minimum=0)
-  if config.get("parallelism", "jit") not in PARALLELISM:
-    raise ConfigError(f"config.parallelism must be one of {PARALLELISM}, got {config.parallelism!r}.")
-  if config.get("pmap_impl", "shard_map") not in PMAP_IMPLS:
-    raise ConfigError(f"config.pmap_impl must be one of {PMAP_IMPLS}, got {config.pmap_impl!r}.")
-  if config.get("steps_per_dispatch", 1) > 1 and config.get("parallelism", "jit") == "pmap" and \
-      config.get("pmap_impl", "shard_map") == "jax_pmap":
-    raise ConfigError("config.steps_per_dispatch > 1 needs a jitted step; with parallelism='pmap' "
-                      "use pmap_impl='shard_map'.")
-  if config.get("fsdp", False) and config.get("parallelism", "jit") != "jit":
-    raise ConfigError("config.fsdp=True needs config.parallelism='jit' (shard_map mode replicates the state).")
-  if config.get("xla_cpu_scheduler", DEFAULT_CPU_SCHEDULER) not in CPU_SCHEDULERS:
-    raise ConfigError(f"config.xla_cpu_scheduler must be one of {sorted(CPU_SCHEDULERS)}, got "
-                      f"{config.xla_cpu_scheduler!r}.")
-  if config.get("host_memory", "retain") not in HOST_MEMORY_MODES:
-    raise ConfigError(f"config.host_memory must be one of {list(HOST_MEMORY_MODES)}, got "
-                      f"{config.host_memory!r}.")
+  validate_runtime(config)
   DATASETS.get(config.dataset.name)
-  MODELS.get(config.model.name)
+  load_builtin()
+  FAMILIES.get(config.model.name)
   if not isinstance(config.model.get("spectral_norm", False), bool):
     raise ConfigError(f"config.model.spectral_norm must be True or False, got "
                       f"{config.model.spectral_norm!r}.")
   check_regularizers(config.get("regularizers", None))
-  _check_kwargs(LOSSES.get(config.loss), dict(config.get("loss_kwargs", {})), "loss_kwargs")
-  OBJECTIVES.get(config.objective)
+  if "loss" in config:
+    _check_kwargs(LOSSES.get(config.loss), dict(config.get("loss_kwargs", {})), "loss_kwargs")
   G_OBJECTIVES.get(config.get("g_objective", "adversarial"))
   validate_augment(config.get("augment", None) or {})
-  for side in ("g_optimizer", "d_optimizer"):
-    OPTIMIZERS.get(config[side].name)
-    lr = config[side].get("learning_rate")
-    if not isinstance(lr, (int, float)) or not lr > 0:
-      raise ConfigError(f"config.{side}.learning_rate must be > 0, got {lr!r}.")
+  optimizers = config.optimizers
+  if not hasattr(optimizers, "items"):
+    raise ConfigError(f"config.optimizers must map player names to optimizer configs, e.g. "
+                      f"{{'g': {{'name': 'adam', 'learning_rate': 2e-4}}}}; got {optimizers!r}.")
+  for player, opt in optimizers.items():
+    OPTIMIZERS.get(opt.name)
+    lr = opt.get("learning_rate")
+    if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not lr > 0:
+      raise ConfigError(f"config.optimizers.{player}.learning_rate must be > 0, got {lr!r}.")
   decay = config.get("ema_decay", 0.999)
   if isinstance(decay, bool) or not isinstance(decay, (int, float)) or not 0.0 <= decay < 1.0:
     raise ConfigError(f"config.ema_decay must be in [0, 1), got {config.ema_decay!r}.")

@@ -2,8 +2,8 @@
 
 XLA:CPU runs convolutions with Eigen's kernels. oneDNN (the CPU library PyTorch uses) runs the
 seed DCGAN's 64/128-channel convolutions faster on the 2-core AVX-512 machine, the kernel gradient
-most (BENCHMARKS.md, "oneDNN convolutions"). `ganjax/kernels/onednn_conv.cc` wraps its forward,
-backward-data and backward-weights primitives as three XLA FFI handlers; here they become
+most (BENCHMARKS.md, "oneDNN convolutions"). `onednn_conv.cc` (beside this file) wraps its
+forward, backward-data and backward-weights primitives as three XLA FFI handlers; here they become
 
   conv(x, w, strides, padding)                       x [B, H, W, Ci], w [kh, kw, Ci, Co] -> y
   conv_input_grad(g, w, x_shape, strides, padding)   g [B, Ho, Wo, Co] -> dx [*x_shape]
@@ -128,7 +128,7 @@ def _call(name: str, out_shape, a, b, strides, padding):
     raise RuntimeError(f"oneDNN convolutions are unavailable: {reason}")
   if a.dtype != jnp.float32 or b.dtype != jnp.float32:
     raise TypeError(f"oneDNN convolutions take float32, got {a.dtype} and {b.dtype}; "
-                    "use model.conv_kernels = 'xla' for other dtypes.")
+                    "use runtime.conv_kernels = 'xla' for other dtypes.")
   (lo_h, hi_h), (lo_w, hi_w) = padding
   attrs = dict(sh=np.int64(strides[0]), sw=np.int64(strides[1]), plh=np.int64(lo_h),
                phh=np.int64(hi_h), plw=np.int64(lo_w), phw=np.int64(hi_w))

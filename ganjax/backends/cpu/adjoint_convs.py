@@ -19,7 +19,7 @@ convolution is itself such an `lhs_dilation` convolution. Here:
   XLA's dense strided kernels, no dilation.
 - `strided_conv` keeps XLA's forward and kernel gradient; its input gradient is `transposed_conv`.
 - `conv2d` / `conv2d_transpose` pick per layer: with `kernels="onednn"` the layers with many taps
-  run as oneDNN's convolutions instead (ganjax/kernels/onednn.py; float32 on the CPU).
+  run as oneDNN's convolutions instead (kernels/onednn.py beside this file; float32 on the CPU).
 - Convolutions with few input taps (kh*kw*C_in <= 128, e.g. a layer on 1-channel images) run
   forward and kernel gradient as matmuls over one set of explicit patches, which XLA:CPU runs far
   faster than its convolutions with 1 channel (and than the dilated-window kernel gradient).
@@ -37,7 +37,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ganjax.kernels import onednn
+from ganjax.backends.cpu.kernels import onednn
 
 _DN = ("NHWC", "HWIO", "NHWC")
 _PATCH_MATMUL_MAX_TAPS = 128

@@ -13,10 +13,12 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
-from ganjax.models.spectral_norm import maybe_spectral_norm
-from ganjax.models.layers import MinibatchHead
+from ganjax.core.outputs import DOutput
+from ganjax.nn.layers import PLAIN, Layers
+from ganjax.nn.minibatch import MinibatchHead
+from ganjax.nn.spectral_norm import maybe_spectral_norm
 
-_ACTIVATIONS = {"selu": nn.selu, "relu": nn.relu, "leaky_relu": lambda x: nn.leaky_relu(x, 0.2),
+ACTIVATIONS = {"selu": nn.selu, "relu": nn.relu, "leaky_relu": lambda x: nn.leaky_relu(x, 0.2),
                 "tanh": jnp.tanh, "none": lambda x: x}
 
 
@@ -26,6 +28,7 @@ class MLPGenerator(nn.Module):
   activation: str = "selu"
   output_activation: str = "tanh"  # tanh for images in [-1, 1]; "none" for unbounded data
   dtype: jnp.dtype = jnp.float32
+  layers: Layers = PLAIN
 
   @nn.compact
   def __call__(self, z: jax.Array, *, train: bool) -> jax.Array:
@@ -33,9 +36,9 @@ class MLPGenerator(nn.Module):
     del train  # no train-dependent layers
     x = z.astype(self.dtype)
     for f in self.hidden:
-      x = _ACTIVATIONS[self.activation](nn.Dense(f, dtype=self.dtype)(x))
-    x = nn.Dense(math.prod(self.out_shape), dtype=self.dtype)(x)
-    x = _ACTIVATIONS[self.output_activation](x)
+      x = ACTIVATIONS[self.activation](self.layers.dense(f, dtype=self.dtype)(x))
+    x = self.layers.dense(math.prod(self.out_shape), dtype=self.dtype)(x)
+    x = ACTIVATIONS[self.output_activation](x)
     return x.reshape(z.shape[0], *self.out_shape).astype(jnp.float32)
 
 
@@ -44,19 +47,21 @@ class MLPDiscriminator(nn.Module):
   activation: str = "selu"
   spectral_norm: bool = False  # every kernel spectrally normalised (ganjax/models/spectral_norm.py)
   dtype: jnp.dtype = jnp.float32
-  # Cross-example layers before the output (ganjax/models/layers.py); 0 = off.
+  # Cross-example layers before the output (ganjax/nn/minibatch.py); 0 = off.
   minibatch_stddev_group: int = 0
   minibatch_kernels: int = 0
   minibatch_kernel_dim: int = 5
+  layers: Layers = PLAIN
 
   @nn.compact
-  def __call__(self, x: jax.Array, *, train: bool) -> jax.Array:
-    """x: [B, ...] -> logits [B] float32; sows the last hidden layer as intermediates["features"]."""
+  def __call__(self, x: jax.Array, *, train: bool) -> DOutput:
+    """x: [B, ...] -> DOutput(logits [B], features: the last hidden layer [B, F]) float32."""
     sn = lambda layer: maybe_spectral_norm(layer, enabled=self.spectral_norm, train=train)
     x = x.reshape(x.shape[0], -1).astype(self.dtype)
     for f in self.hidden:
-      x = _ACTIVATIONS[self.activation](sn(nn.Dense(f, dtype=self.dtype))(x))
-    self.sow("intermediates", "features", x)
+      x = ACTIVATIONS[self.activation](sn(self.layers.dense(f, dtype=self.dtype))(x))
+    features = x.astype(jnp.float32)
     x = MinibatchHead(self.minibatch_stddev_group, self.minibatch_kernels,
                       self.minibatch_kernel_dim, self.dtype)(x)
-    return sn(nn.Dense(1, dtype=self.dtype))(x)[:, 0].astype(jnp.float32)
+    logits = sn(self.layers.dense(1, dtype=self.dtype))(x)[:, 0].astype(jnp.float32)
+    return DOutput(logits=logits, features=features)

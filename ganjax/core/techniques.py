@@ -3,15 +3,17 @@ averages ...), kept in `GANState.extras[name]` and advanced inside the compiled 
 
 A technique is two pure functions:
 
-  init(g_params, d_params) -> entry            # the initial pytree of extras[name]
-  update(entry, state, metrics) -> entry       # after the step's D and G updates, before the
+  init(params) -> entry                        # the initial pytree of extras[name]; params:
+                                               # {player: {network: params}} at initialisation
+  update(entry, state, metrics) -> entry       # after the step's phases, before the
                                                # non-finite guard (a skipped step keeps the old entry)
   report(entry) -> {metric: scalar}            # optional: logged with the step's metrics
 
 `state` is the GANState after the step (its extras still hold the old entry) and `metrics` the
 step's float32 scalar metrics, so e.g. ADA reads the sign of D(real) that the D loss reported.
 Objectives list the techniques their pieces need in `objective.techniques`; the experiment hands
-them to `create_state` and `make_train_step`, so the training loop never changes.
+them to `init_state` and `make_train_step`, so the training loop never changes. A technique that
+reads one player's parameters (historical averaging) is built knowing that player's name.
 """
 
 from __future__ import annotations
@@ -27,18 +29,19 @@ PyTree = Any
 @dataclasses.dataclass(frozen=True)
 class StatefulTechnique:
   name: str  # the key in GANState.extras; unique per run
-  init: Callable[[PyTree, PyTree], PyTree]
+  init: Callable[[PyTree], PyTree]
   update: Callable[[PyTree, Any, dict], PyTree]
   report: Callable[[PyTree], dict] | None = None  # entry -> scalars logged as metrics
 
 
-def init_extras(techniques: Iterable[StatefulTechnique], g_params: PyTree, d_params: PyTree) -> dict:
-  """{name: init(g_params, d_params)} for every technique; names must be unique."""
+def init_extras(techniques: Iterable[StatefulTechnique], params: PyTree) -> dict:
+  """{name: init(params)} for every technique; params: {player: {network: params}}; names must
+  be unique."""
   extras = {}
   for t in techniques:
     if t.name in extras:
       raise ValueError(f"two techniques keep state under extras[{t.name!r}]; give them distinct names.")
-    extras[t.name] = t.init(g_params, d_params)
+    extras[t.name] = t.init(params)
   return extras
 
 

@@ -1,12 +1,12 @@
-"""`SubpixelConvTranspose`: flax's `nn.ConvTranspose` (padding "SAME", `transpose_kernel=False`)
-as sub-pixel convolutions.
+"""`ConvTranspose`: flax's `nn.ConvTranspose` (padding "SAME", `transpose_kernel=False`) as
+sub-pixel convolutions; named as flax's class, so unnamed layers get flax's parameter paths too.
 
 Same parameters ('kernel' [kh, kw, C_in, C_out], 'bias' [C_out]), initialisers, outputs and
 gradients; only the arithmetic is arranged differently. A strided transposed convolution multiplies
 mostly zeros of the dilated input; here each of the s*s output phases is a dense stride-1
 convolution over exactly the kernel taps that reach it, and the gradients are XLA's dense strided
-convolutions (ganjax/models/adjoint_convs.py). On XLA:CPU this avoids the slow strided transposed
-convolution (see BENCHMARKS.md for the measured gain).
+convolutions (ganjax/backends/cpu/adjoint_convs.py). On XLA:CPU this avoids the slow strided
+transposed convolution (see BENCHMARKS.md for the measured gain).
 """
 
 from __future__ import annotations
@@ -17,19 +17,28 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
-from ganjax.models.adjoint_convs import conv2d_transpose, same_transpose_padding
-from ganjax.models.channel_stats import add_bias
+from ganjax.backends.cpu.adjoint_convs import conv2d_transpose, same_transpose_padding
+from ganjax.backends.cpu.channel_stats import add_bias
 
 
-class SubpixelConvTranspose(nn.Module):
-  """Drop-in for `nn.ConvTranspose(features, kernel_size, strides, padding="SAME")` on NHWC input."""
+class ConvTranspose(nn.Module):
+  """Drop-in for `nn.ConvTranspose(features, kernel_size, strides, padding="SAME")` on NHWC input.
+  Only "SAME" padding is implemented: any other raises ValueError when the layer is constructed."""
   features: int
   kernel_size: Sequence[int]
   strides: Sequence[int]
+  padding: str = "SAME"
   kernel_init: nn.initializers.Initializer = nn.initializers.lecun_normal()
   bias_init: nn.initializers.Initializer = nn.initializers.zeros_init()
   dtype: jnp.dtype | None = None
   kernels: str = "xla"  # "onednn": oneDNN's convolutions where they apply (adjoint_convs)
+
+  def __post_init__(self):
+    if not (isinstance(self.padding, str) and self.padding.upper() == "SAME"):
+      raise ValueError(f"the sub-pixel ConvTranspose implements padding 'SAME' only, got "
+                       f"{self.padding!r}; build this layer from flax's set (runtime.layers = "
+                       "'flax') for other paddings.")
+    super().__post_init__()
 
   @nn.compact
   def __call__(self, x: jax.Array) -> jax.Array:

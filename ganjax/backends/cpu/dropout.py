@@ -2,8 +2,9 @@
 
 flax's `nn.Dropout` draws a 32-bit threefry word per element (`jax.random.bernoulli`, one cipher
 call per word). On XLA:CPU those draws took ~14% of the seed DCGAN's train step at batch 256
-(benchmarks/profile_step.py, BENCHMARKS.md). Here the words come from `ganjax.threefry` (the same
-bits as `jax.random.bits`, lowered as one vectorized XLA loop) and each 32-bit word decides two
+(benchmarks/profile_step.py, BENCHMARKS.md). Here the words come from
+`ganjax.backends.cpu.threefry` (the same bits as `jax.random.bits`, lowered as one vectorized XLA
+loop) and each 32-bit word decides two
 elements: its 16-bit halves are compared with round(keep * 2^16), so an element is kept with
 probability keep to within 2^-17 (keep 0.6 -> 39322 / 65536 = 0.600006) and kept elements are
 scaled by 1 / keep, as in flax. The same key gives the same mask (consistency regularization
@@ -18,7 +19,7 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
-from ganjax.threefry import random_bits
+from ganjax.backends.cpu.threefry import random_bits
 
 
 def keep_mask(key: jax.Array, keep: float, shape: tuple[int, ...]) -> jax.Array:

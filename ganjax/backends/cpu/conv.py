@@ -1,7 +1,7 @@
 """`Conv`: flax's `nn.Conv` whose backward pass takes XLA:CPU's fast paths (same function, same
 gradients): a strided convolution's input gradient as a sub-pixel transposed convolution and, for
-layers with few input taps, its kernel gradient as a patch matmul (ganjax/models/adjoint_convs.py).
-Measured in BENCHMARKS.md ("Optimizations").
+layers with few input taps, its kernel gradient as a patch matmul
+(ganjax/backends/cpu/adjoint_convs.py). Measured in BENCHMARKS.md ("Optimizations").
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
-from ganjax.models.adjoint_convs import conv2d
-from ganjax.models.channel_stats import add_bias
+from ganjax.backends.cpu.adjoint_convs import conv2d
+from ganjax.backends.cpu.channel_stats import add_bias
 
 
 class Conv(nn.Module):

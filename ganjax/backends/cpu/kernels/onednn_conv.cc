@@ -1,4 +1,4 @@
-// 2-D convolutions on XLA:CPU through oneDNN, as XLA FFI handlers (ganjax/kernels/onednn.py).
+// 2-D convolutions on XLA:CPU through oneDNN, as XLA FFI handlers (wrapped by onednn.py).
 //
 // XLA:CPU runs convolutions with Eigen's kernels; on the 2-core AVX-512 machine oneDNN's (the
 // library PyTorch uses) run the seed DCGAN's kernel gradient 1.5x faster (BENCHMARKS.md). Three

@@ -1,0 +1,1 @@
+"""The core every family builds on: state, phases, discriminator outputs, techniques, guard."""

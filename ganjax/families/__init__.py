@@ -1,0 +1,54 @@
+"""Family registry: `config.model.name` -> a factory that builds the family's networks, players
+and objective (ganjax/core/phases.py, `Family`).
+
+A family is one folder: `networks.py` (plain flax, layers from the injected set), an objective
+(its own or a shared one from ganjax/objectives), and `family.py` with the factory:
+
+  @FAMILIES.register("my_gan")
+  def build(config, ctx: BuildContext) -> Family:
+    g = MyG(ctx.spec.shape, layers=ctx.layers)
+    d = MyD(layers=ctx.layers)
+    ...
+    return Family(networks={"g": g, "d": d}, players={"g": ("g",), "d": ("d",)}, ...)
+
+Its default config is `experiments/configs/<family>_<dataset>.py`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib
+from typing import Any
+
+import jax.numpy as jnp
+
+from ganjax.core.phases import Family
+from ganjax.nn.layers import PLAIN, Layers
+from ganjax.registry import Registry
+
+FAMILIES: Registry = Registry("model family")
+
+# Families shipped with ganjax, imported on first lookup (each registers itself).
+BUILTIN = ("mlp", "dcgan", "vae")
+
+
+@dataclasses.dataclass(frozen=True)
+class BuildContext:
+  """What a factory gets besides the config: the dataset's spec (shapes, fields, classes), the
+  layer set to build from, the compute dtype, and the shard_map axis name in pmap mode (for
+  cross-replica BatchNorm statistics and per-device randomness; None otherwise)."""
+  spec: Any
+  layers: Layers = PLAIN
+  dtype: Any = jnp.float32
+  axis_name: str | None = None
+
+
+def load_builtin() -> None:
+  for name in BUILTIN:
+    importlib.import_module(f"ganjax.families.{name}.family")
+
+
+def build_family(config, ctx: BuildContext) -> Family:
+  """Looks up config.model.name and builds the family."""
+  load_builtin()
+  return FAMILIES.get(config.model.name)(config, ctx)

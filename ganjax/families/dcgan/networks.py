@@ -1,0 +1,111 @@
+"""DCGAN of the seed document (Geron, Hands-On ML, ch. 17), generalised to any H = W = 4k.
+
+Generator:     z [B, latent] -> Dense(H/4 * W/4 * 128) -> reshape -> BatchNorm
+               -> ConvTranspose(64, k5, s2) SELU -> BatchNorm -> ConvTranspose(C, k5, s2) tanh
+               -> images [B, H, W, C] in [-1, 1].
+Discriminator: images [B, H, W, C] -> Conv(64, k5, s2) LeakyReLU(0.2) -> Dropout(0.4)
+               -> Conv(128, k5, s2) LeakyReLU(0.2) -> Dropout(0.4) -> Dense(1) -> logits [B].
+Kernels use Glorot-uniform and BatchNorm Keras' momentum/epsilon, matching the seed's Keras model.
+Layers come from the injected set `layers` (ganjax/nn/layers.py).
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+
+from ganjax.core.outputs import DOutput
+from ganjax.nn.layers import PLAIN, Layers
+from ganjax.nn.minibatch import MinibatchHead, VirtualBatchNorm, reference_latents
+from ganjax.nn.spectral_norm import maybe_spectral_norm
+
+INIT = nn.initializers.xavier_uniform()
+
+
+class DCGANGenerator(nn.Module):
+  image_shape: Sequence[int]  # (H, W, C), H and W divisible by 4
+  base_features: int = 128
+  mid_features: int = 64
+  axis_name: str | None = None  # set under shard_map: BatchNorm statistics over the global batch
+  dtype: jnp.dtype = jnp.float32
+  # "batch": BatchNorm; "virtual_batch": VirtualBatchNorm against `vbn_reference_size` fixed
+  # reference latents run through G with every batch (ganjax/nn/minibatch.py).
+  norm: str = "batch"
+  vbn_reference_size: int = 32
+  # "tanh": images in [-1, 1]; "none": the pre-activations (a VAE decoder's likelihood reads them).
+  output_activation: str = "tanh"
+  layers: Layers = PLAIN
+
+  @nn.compact
+  def __call__(self, z: jax.Array, *, train: bool) -> jax.Array:
+    """z: [B, latent] -> images [B, H, W, C] float32, in [-1, 1] with tanh."""
+    h, w, c = self.image_shape
+    n_ref = self.vbn_reference_size if self.norm == "virtual_batch" else 0
+    if n_ref:
+      z = jnp.concatenate([reference_latents(self, n_ref, z.shape[-1]).astype(z.dtype), z])
+      norm = lambda: VirtualBatchNorm(n_ref, epsilon=1e-3, dtype=self.dtype)
+    else:
+      norm = lambda: self.layers.batch_norm(
+          use_running_average=not train, momentum=0.99, epsilon=1e-3,
+          axis_name=self.axis_name if train else None, dtype=self.dtype)
+    x = self.layers.dense(h // 4 * w // 4 * self.base_features, kernel_init=INIT, dtype=self.dtype)(z)
+    x = x.reshape(z.shape[0], h // 4, w // 4, self.base_features)
+    x = norm()(x)
+    x = nn.selu(self._up(self.mid_features, "up_0")(x))
+    x = norm()(x)
+    x = self._up(c, "up_1")(x)[n_ref:]
+    return (jnp.tanh(x) if self.output_activation == "tanh" else x).astype(jnp.float32)
+
+  def _up(self, features: int, name: str) -> nn.Module:
+    """A k5 s2 "SAME" transposed convolution."""
+    return self.layers.conv_transpose(features, (5, 5), (2, 2), padding="SAME", kernel_init=INIT,
+                                      dtype=self.dtype, name=name)
+
+
+class DCGANTrunk(nn.Module):
+  """The discriminator's convolutions: images [B, H, W, C] in [-1, 1] -> [B, H', W', F] features.
+  Shared by the discriminator and the VAE's encoder."""
+  features: Sequence[int] = (64, 128)
+  dropout_rate: float = 0.4
+  spectral_norm: bool = False  # every kernel spectrally normalised (ganjax/nn/spectral_norm.py)
+  dtype: jnp.dtype = jnp.float32
+  layers: Layers = PLAIN
+
+  @nn.compact
+  def __call__(self, x: jax.Array, *, train: bool) -> jax.Array:
+    sn = lambda layer: maybe_spectral_norm(layer, enabled=self.spectral_norm, train=train)
+    x = x.astype(self.dtype)
+    for i, f in enumerate(self.features):
+      x = sn(self.layers.conv(f, (5, 5), (2, 2), padding="SAME", kernel_init=INIT,
+                              dtype=self.dtype, name=f"Conv_{i}"))(x)
+      x = nn.leaky_relu(x, 0.2)
+      if self.dropout_rate:
+        x = self.layers.dropout(self.dropout_rate, deterministic=not train)(x)
+    return x
+
+
+class DCGANDiscriminator(nn.Module):
+  features: Sequence[int] = (64, 128)
+  dropout_rate: float = 0.4
+  spectral_norm: bool = False
+  dtype: jnp.dtype = jnp.float32
+  # Cross-example layers before the output (ganjax/nn/minibatch.py); 0 = off.
+  minibatch_stddev_group: int = 0
+  minibatch_kernels: int = 0
+  minibatch_kernel_dim: int = 5
+  layers: Layers = PLAIN
+
+  @nn.compact
+  def __call__(self, x: jax.Array, *, train: bool) -> DOutput:
+    """x: [B, H, W, C] float in [-1, 1] -> DOutput(logits [B], features [B, F]) float32."""
+    sn = lambda layer: maybe_spectral_norm(layer, enabled=self.spectral_norm, train=train)
+    x = DCGANTrunk(self.features, self.dropout_rate, self.spectral_norm, self.dtype, self.layers,
+                   name="trunk")(x, train=train)
+    features = x.reshape(x.shape[0], -1)
+    x = MinibatchHead(self.minibatch_stddev_group, self.minibatch_kernels,
+                      self.minibatch_kernel_dim, self.dtype)(x)
+    logits = sn(self.layers.dense(1, kernel_init=INIT, dtype=self.dtype, name="Dense_0"))(x)
+    return DOutput(logits=logits[:, 0].astype(jnp.float32), features=features.astype(jnp.float32))
