@@ -29,3 +29,11 @@ def run_script(args, timeout=900, env=None):
   full_env["PYTHONPATH"] = ROOT + os.pathsep + full_env.get("PYTHONPATH", "")
   return subprocess.run([sys.executable, *args], cwd=ROOT, capture_output=True, text=True,
                         timeout=timeout, env=full_env)
+
+
+def with_objective(exp, **fields):
+  """`exp` with its family's objective fields replaced (e.g. a toy penalty); before any compile."""
+  import dataclasses
+  objective = dataclasses.replace(exp.objective, **fields)
+  exp.family = dataclasses.replace(exp.family, objective=objective)
+  return exp

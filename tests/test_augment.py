@@ -93,7 +93,7 @@ def test_ada_probability_moves_by_the_documented_step():
   batch, interval, kimg = 16, 4, 0.1
   step = interval * batch / (kimg * 1000)  # 0.64
   ada = A.ada_technique(batch, target=0.6, interval=interval, kimg=kimg)
-  entry = ada.init(None, None)
+  entry = ada.init(None)
   feed = jax.jit(lambda e, sign: ada.update(e, None, {"d_real_sign": sign}))
   ps = []
   for sign in [1.0] * 8 + [0.0] * 8 + [0.6] * 4:  # overfit, then not, then exactly on target
@@ -104,7 +104,7 @@ def test_ada_probability_moves_by_the_documented_step():
                              atol=1e-6)
   np.testing.assert_allclose(ps[16:], [0, 0, 0, 0], atol=1e-6)
   # The accumulator averages over the interval: signs 1, 1, 0, 0 give r_t = 0.5 < 0.6.
-  entry = ada.init(None, None)
+  entry = ada.init(None)
   entry = {**entry, "p": jnp.float32(0.9)}
   for sign in (1.0, 1.0, 0.0, 0.0):
     entry = feed(entry, jnp.float32(sign))
@@ -118,7 +118,7 @@ def test_build_augment_reads_p_from_the_ada_state():
   x = _images()
 
   class _State:  # only extras is read
-    extras = {"ada": ada.init(None, None)}
+    extras = {"ada": ada.init(None)}
 
   np.testing.assert_array_equal(augment(x, KEY, _State), x)  # ADA starts at p = 0
   _State.extras = {"ada": {**_State.extras["ada"], "p": jnp.float32(1.0)}}

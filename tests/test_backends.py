@@ -41,7 +41,8 @@ def _same_parameter_trees(make, layers, *args):
   two modules and PLAIN's variables."""
   ref, ours = make(PLAIN), make(layers)
   variables = ref.init(jax.random.key(1), *args, train=False)
-  assert jax.tree.map(jnp.shape, ours.init(jax.random.key(1), *args, train=False)) == \
+  assert jax.tree.map(jnp.shape, jax.eval_shape(lambda: ours.init(jax.random.key(1), *args,
+                                                                  train=False))) == \
       jax.tree.map(jnp.shape, variables)
   return ref, ours, variables
 
@@ -68,8 +69,9 @@ def test_dcgan_generator_is_the_same_function_in_every_set(make_set, train):
       return _sin_sum(y, weights), (y, updates)
     return f
 
-  (l_ref, (y_ref, up_ref)), g_ref = jax.value_and_grad(loss(ref), has_aux=True)(variables["params"])
-  (l, (y, up)), g = jax.value_and_grad(loss(ours), has_aux=True)(variables["params"])
+  grad = lambda m: jax.value_and_grad(loss(m), has_aux=True)(variables["params"])
+  (l_ref, (y_ref, up_ref)), g_ref = grad(ref)
+  (l, (y, up)), g = grad(ours)
   _close(y, y_ref, rtol=1e-5, atol=1e-5)
   _close(up, up_ref, rtol=1e-5, atol=1e-6)
   _close(g, g_ref, rtol=1e-4, atol=1e-5)
@@ -82,13 +84,13 @@ def test_dcgan_discriminator_is_the_same_function_in_every_set(make_set, dropout
   x = jax.random.uniform(jax.random.key(0), (4, 28, 28, 1), minval=-1, maxval=1)
   ref, ours, variables = _same_parameter_trees(
       lambda s: DCGANDiscriminator(dropout_rate=dropout_rate, layers=s), make_set(), x)
-  out_ref = ref.apply(variables, x, train=train)
+  apply = lambda m: lambda v, x: m.apply(v, x, train=train)
+  out_ref = apply(ref)(variables, x)
   weights = [jax.random.normal(jax.random.key(3), y.shape) for y in jax.tree.leaves(out_ref)]
-  loss = lambda m: lambda v, x: _sin_sum(m.apply(v, x, train=train), weights)
-  _close(ours.apply(variables, x, train=train), out_ref, rtol=1e-5, atol=1e-5)
   # Parameter gradients, and the image gradient a generator update flows through.
-  _close(jax.grad(loss(ours), argnums=(0, 1))(variables, x),
-         jax.grad(loss(ref), argnums=(0, 1))(variables, x), rtol=1e-4, atol=1e-5)
+  grad = lambda m: jax.grad(lambda v, x: _sin_sum(apply(m)(v, x), weights), (0, 1))(variables, x)
+  _close(apply(ours)(variables, x), out_ref, rtol=1e-5, atol=1e-5)
+  _close(grad(ours), grad(ref), rtol=1e-4, atol=1e-5)
 
 
 class _Unnamed(nn.Module):
@@ -106,8 +108,8 @@ class _Unnamed(nn.Module):
 
 def test_unnamed_layers_get_the_same_parameter_paths_in_every_set():
   x = jnp.ones((2, 8, 8, 3))
-  trees = [jax.tree.map(jnp.shape, _Unnamed(s).init(jax.random.key(0), x, train=False))
-           for s in (PLAIN, cpu_layers("xla"))]
+  init = lambda s: jax.eval_shape(lambda: _Unnamed(s).init(jax.random.key(0), x, train=False))
+  trees = [jax.tree.map(jnp.shape, init(s)) for s in (PLAIN, cpu_layers("xla"))]
   assert trees[0] == trees[1]
 
 

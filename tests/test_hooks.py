@@ -1,15 +1,16 @@
 """The objective's extension points (augmentation, D penalty, stateful techniques) against hand
 computations: a regularizer or augmentation plugs in without touching the step or the loop."""
 
-import dataclasses
-
 import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ganjax.objectives import sample_latent
+from conftest import with_objective
+from ganjax.core.keys import sample_latent
+from ganjax.core.outputs import logits_of
+from ganjax.core.techniques import StatefulTechnique
 from ganjax.train.experiment import build_experiment
-from ganjax.train.techniques import StatefulTechnique
+from ganjax.train.step import phase_key
 
 
 def _softplus(x):
@@ -18,9 +19,7 @@ def _softplus(x):
 
 def _setup(cfg, **objective_fields):
   cfg.model.dropout_rate = 0.0  # deterministic D for the hand computation
-  exp = build_experiment(cfg)
-  exp.objective = dataclasses.replace(exp.objective, **objective_fields)
-  return exp
+  return with_objective(build_experiment(cfg), **objective_fields)
 
 
 def test_penalty_and_augment_enter_the_d_loss(digits_config):
@@ -33,15 +32,15 @@ def test_penalty_and_augment_enter_the_d_loss(digits_config):
   flip = lambda images, key, state: images[:, :, ::-1, :]  # deterministic "augmentation"
   exp = _setup(digits_config, d_penalty=penalty, augment=flip)
   state = exp.init_state()
-  g_vars, d_vars = jax.device_get(state.g.variables()), jax.device_get(state.d.variables())
-  root_key = jax.device_get(state.key)  # read before the step donates the state
+  g_vars, d_vars = jax.device_get(state.variables("g")), jax.device_get(state.variables("d"))
+  kd = phase_key(state, exp.objective.phases[0])  # read before the step donates the state
   real = jax.random.uniform(jax.random.PRNGKey(3), (8, 16, 16, 1), minval=-1, maxval=1)
   _, metrics = exp.train_step(state, {"image": real, "label": jnp.zeros(8, jnp.int32)})
 
-  kd, _ = jax.random.split(jax.random.fold_in(root_key, 0))
-  z = sample_latent(jax.random.split(kd, 4)[0], 8, exp.models.latent_dim)
-  fake, _ = exp.models.generator.apply(g_vars, z, train=True, mutable=["batch_stats"])
-  d = lambda x: np.asarray(exp.models.discriminator.apply(d_vars, x[:, :, ::-1, :], train=False))
+  z = sample_latent(jax.random.split(kd, 4)[0], 8, exp.objective.latent_dim)
+  fake, _ = exp.family.networks["g"].apply(g_vars, z, train=True, mutable=["batch_stats"])
+  d = lambda x: np.asarray(logits_of(exp.family.networks["d"].apply(d_vars, x[:, :, ::-1, :],
+                                                                    train=False)))
   adv = np.mean(_softplus(-d(real))) + np.mean(_softplus(d(fake)))
   toy = weight * np.mean(d(real).astype(np.float64) ** 2)
   np.testing.assert_allclose(float(metrics["d_adv_loss"]), adv, rtol=1e-5)
@@ -52,7 +51,7 @@ def test_penalty_and_augment_enter_the_d_loss(digits_config):
 def test_stateful_technique_advances_inside_the_step_and_resets_on_bad_steps(digits_config):
   counter = StatefulTechnique(
       name="sign_sum",
-      init=lambda g_params, d_params: {"n": jnp.zeros((), jnp.int32), "sum": jnp.zeros(())},
+      init=lambda params: {"n": jnp.zeros((), jnp.int32), "sum": jnp.zeros(())},
       update=lambda e, state, m: {"n": e["n"] + 1, "sum": e["sum"] + m["d_real_sign"]})
   exp = _setup(digits_config, techniques=(counter,))
   state = exp.init_state()
@@ -80,9 +79,10 @@ def test_generator_update_without_real_equals_the_full_pass(digits_config):
   state = fast.init_state()
   batch = {"image": jax.random.uniform(jax.random.PRNGKey(3), (8, 16, 16, 1), minval=-1, maxval=1)}
   key = jax.random.PRNGKey(5)
+  g_params = state.players["g"].params
   (loss_fast, _), g_fast = jax.value_and_grad(fast.objective.g_loss, has_aux=True)(
-      state.g.params, state, batch, key)
+      g_params, state, batch, key)
   (loss_full, _), g_full = jax.value_and_grad(full.objective.g_loss, has_aux=True)(
-      state.g.params, state, batch, key)
+      g_params, state, batch, key)
   np.testing.assert_allclose(loss_fast, loss_full, rtol=1e-6)
   jax.tree.map(lambda a, b: np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-7), g_fast, g_full)

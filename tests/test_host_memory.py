@@ -11,11 +11,13 @@ import resource, sys
 import jax, numpy as np
 from experiments.configs import dcgan_fashion_mnist
 from ganjax import host_memory
+from ganjax.runtime import apply_process_settings
 from ganjax.train.experiment import build_experiment
 from ganjax.train.timing import random_batch
 c = dcgan_fashion_mnist.get_config()
-c.batch_size, c.host_memory, c.compilation_cache_dir = 64, sys.argv[1], ""
-c.model.conv_kernels = "xla"  # the faults measured are XLA's own temporaries (oneDNN's differ)
+c.batch_size, c.runtime.host_memory, c.runtime.compilation_cache_dir = 64, sys.argv[1], ""
+c.runtime.conv_kernels = "xla"  # the faults measured are XLA's own temporaries (oneDNN's differ)
+apply_process_settings(c)  # as the entry points do, before the backend starts
 exp = build_experiment(c)
 state, batch = exp.init_state(), random_batch(exp, c.batch_size)
 for _ in range(3):  # warm-up: compile, and let the heap reach its peak

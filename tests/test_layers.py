@@ -1,18 +1,31 @@
 """Cross-example layers against numpy computations of their papers' formulas."""
 
+import dataclasses
+
 import jax
 import jax.numpy as jnp
 import ml_collections
 import numpy as np
 import pytest
 
+from ganjax.data.sources import dataset_spec
 from ganjax.errors import ConfigError
-from ganjax.models import build_models
-from ganjax.models.layers import MinibatchDiscrimination, VirtualBatchNorm, minibatch_stddev
+from ganjax.families import BuildContext, build_family
+from ganjax.nn.minibatch import MinibatchDiscrimination, VirtualBatchNorm, minibatch_stddev
 
 
 def _x(*shape, seed=0):
   return np.asarray(jax.random.normal(jax.random.PRNGKey(seed), shape))
+
+
+def build_networks(model, shape):
+  """The family's networks {"g", "d"} for config.model = `model` on data of per-example `shape`
+  (toy points for a 1-D shape, images otherwise), built with flax's layers."""
+  from experiments.configs import dcgan_fashion_mnist
+  config = dcgan_fashion_mnist.get_config()
+  config.model = model
+  spec = dataclasses.replace(dataset_spec("ring8" if len(shape) == 1 else "digits"), shape=shape)
+  return build_family(config, BuildContext(spec=spec)).networks
 
 
 def test_minibatch_stddev_matches_numpy():
@@ -73,7 +86,7 @@ def test_virtual_batch_norm_matches_numpy_with_the_reference_batch():
 def test_vbn_generator_uses_a_fixed_reference_batch_from_the_init_key():
   cfg = ml_collections.ConfigDict(dict(name="dcgan", latent_dim=8, g_norm="virtual_batch",
                                        vbn_reference_size=4, g_base_features=8, g_mid_features=4))
-  g = build_models(cfg, (8, 8, 1)).generator
+  g = build_networks(cfg, (8, 8, 1))["g"]
   z = _x(3, 8)
   init = jax.jit(lambda k: g.init(k, z[:1], train=False))
   v0, v0_again, v1 = init(jax.random.PRNGKey(0)), init(jax.random.PRNGKey(0)), init(jax.random.PRNGKey(1))
@@ -91,10 +104,10 @@ def test_vbn_generator_uses_a_fixed_reference_batch_from_the_init_key():
 def test_bad_generator_norm_is_a_config_error():
   cfg = ml_collections.ConfigDict(dict(name="dcgan", latent_dim=8, g_norm="layer"))
   with pytest.raises(ConfigError, match="model.g_norm must be 'batch' or 'virtual_batch'"):
-    build_models(cfg, (8, 8, 1))
+    build_networks(cfg, (8, 8, 1))
 
 
 def test_bad_minibatch_options_are_config_errors():
   cfg = ml_collections.ConfigDict(dict(name="mlp", latent_dim=8, minibatch_discrimination=-1))
   with pytest.raises(ConfigError, match="model.minibatch_discrimination must be an integer >= 0"):
-    build_models(cfg, (4,))
+    build_networks(cfg, (4,))

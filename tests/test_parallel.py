@@ -15,7 +15,7 @@ from ganjax.train.loop import train_and_evaluate
 states = {}
 for n in (1, 8):
   c = dcgan_digits.get_config()
-  c.batch_size, c.num_train_steps, c.sample_every, c.checkpoint_every, c.num_devices = 16, 5, 0, 5, n
+  c.batch_size, c.num_train_steps, c.sample_every, c.checkpoint_every, c.runtime.num_devices = 16, 5, 0, 5, n
   c.dtype = DTYPE
   states[n] = jax.device_get(train_and_evaluate(c, tempfile.mkdtemp()))
 diff = jax.tree.map(lambda a, b: float(np.max(np.abs(np.asarray(a, np.float64) - np.asarray(b, np.float64)), initial=0.0)), states[1], states[8])
@@ -49,16 +49,17 @@ for name, n, mode, fsdp, impl in [("jit1", 1, "jit", False, "shard_map"),
                                   ("fsdp8", 8, "jit", True, "shard_map")]:
   c = dcgan_digits.get_config()
   c.batch_size, c.num_train_steps, c.sample_every, c.checkpoint_every = 16, 4, 0, 4
-  c.num_devices, c.parallelism, c.fsdp, c.pmap_impl = n, mode, fsdp, impl
+  c.runtime.num_devices, c.runtime.parallelism, c.runtime.fsdp, c.runtime.pmap_impl = n, mode, fsdp, impl
   # Dropout masks are drawn per device in pmap mode (not bit-equal to jit's global masks), so the
   # bitwise comparison turns dropout off; BatchNorm in G is what the modes must agree on.
   c.model.dropout_rate = 0.0
   state = train_and_evaluate(c, tempfile.mkdtemp())
   if fsdp:
-    shardings = {"g_dense_kernel": str(state.g.params["Dense_0"]["kernel"].sharding.spec),
-                 "g_opt": sorted({str(x.sharding.spec) for x in jax.tree.leaves(state.g.opt_state)
+    g = state.players["g"]
+    shardings = {"g_dense_kernel": str(g.params["g"]["Dense_0"]["kernel"].sharding.spec),
+                 "g_opt": sorted({str(x.sharding.spec) for x in jax.tree.leaves(g.opt_state)
                                   if x.size >= 1024}),
-                 "bn_scale": str(state.g.params["BatchNorm_0"]["scale"].sharding.spec)}
+                 "bn_scale": str(g.params["g"]["BatchNorm_0"]["scale"].sharding.spec)}
   runs[name] = jax.device_get(state)
 diff = lambda a, b: max(jax.tree.leaves(jax.tree.map(lambda x, y: float(np.max(np.abs(
     np.asarray(x, np.float64) - np.asarray(y, np.float64)), initial=0.0)), a, b)))
@@ -119,7 +120,7 @@ def test_bfloat16_activations_train_finite_and_close_to_float32(digits_config):
       history.append(jax.device_get(metrics))
     runs[dtype] = (jax.device_get(state), history)
   (s32, h32), (s16, h16) = runs["float32"], runs["bfloat16"]
-  assert {x.dtype for x in jax.tree.leaves(s16.g.params)} == {np.dtype("float32")}, \
+  assert {x.dtype for x in jax.tree.leaves(s16.players["g"].params)} == {np.dtype("float32")}, \
       "parameters stay float32 in bf16 mode"
   assert all(np.isfinite(v) for m in h16 for v in m.values())
   # Same parameters and noise at step 0: the losses differ only by bf16 rounding.

@@ -12,8 +12,9 @@ ANY_VALUE = st.one_of(st.none(), st.booleans(), st.integers(-10**6, 10**6),
                       st.floats(allow_nan=True, allow_infinity=True), st.text(max_size=12),
                       st.lists(st.integers(), max_size=3))
 FIELDS = ["batch_size", "num_train_steps", "d_steps", "log_every", "sample_every", "ema_decay",
-          "checkpoint_every", "keep_checkpoints", "loss", "objective", "model.name", "dataset.name",
-          "g_optimizer.name", "g_optimizer.learning_rate", "d_optimizer.learning_rate"]
+          "checkpoint_every", "keep_checkpoints", "loss", "g_objective", "model.name", "dataset.name",
+          "optimizers.g.name", "optimizers.g.learning_rate", "optimizers.d.learning_rate",
+          "runtime.layers", "runtime.parallelism", "runtime.steps_per_dispatch"]
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

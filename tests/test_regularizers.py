@@ -119,7 +119,7 @@ def test_build_d_penalty_weights_reports_and_sums_each_regularizer():
   critic, real, fake = _quadratic(a), _images(12), _images(13)
   cfg = ml_collections.ConfigDict({"regularizers": {"r1": {"weight": 2.0, "every": 4},
                                                     "r2": {"weight": 0.5}}})
-  penalty, techniques = R.build_d_penalty(cfg)
+  penalty, techniques = R.build_d_penalty(cfg, "d")
   assert techniques == ()
   r1, r2 = float(R.r1(critic, real, fake, KEY)), float(R.r2(critic, real, fake, KEY))
   for step, r1_term in ((0, 4 * 2.0 * r1), (1, 0.0), (4, 4 * 2.0 * r1)):
@@ -127,7 +127,7 @@ def test_build_d_penalty_weights_reports_and_sums_each_regularizer():
     np.testing.assert_allclose(float(metrics["reg_r1"]), r1_term, rtol=1e-5)
     np.testing.assert_allclose(float(metrics["reg_r2"]), 0.5 * r2, rtol=1e-5)
     np.testing.assert_allclose(float(total), r1_term + 0.5 * r2, rtol=1e-5)
-  assert R.build_d_penalty(ml_collections.ConfigDict({"regularizers": {}})) == (None, ())
+  assert R.build_d_penalty(ml_collections.ConfigDict({"regularizers": {}}), "d") == (None, ())
 
 
 # ----------------------------------------------------------------------------- bCR
@@ -186,7 +186,7 @@ def test_lecam_penalty_and_ema_state_match_a_hand_computation():
   np.testing.assert_allclose(float(R.lecam(inputs, decay=decay)), hand, rtol=1e-5)
 
   cfg = ml_collections.ConfigDict({"regularizers": {"lecam": {"weight": 0.5, "decay": decay}}})
-  penalty, (technique,) = R.build_d_penalty(cfg)
+  penalty, (technique,) = R.build_d_penalty(cfg, "d")
   total, metrics = penalty(inputs)
   np.testing.assert_allclose(float(total), 0.5 * hand, rtol=1e-5)
   new = technique.update(entry, None, metrics)  # the step passes the D loss's metrics
@@ -195,7 +195,7 @@ def test_lecam_penalty_and_ema_state_match_a_hand_computation():
   np.testing.assert_allclose([float(new["real"]), float(new["fake"])], [ema_r, ema_f], rtol=1e-6)
   assert int(new["count"]) == 3 and technique.name == "lecam"
   # Before any step the anchors are 0: the penalty is E[relu(D(x))^2] + E[relu(-D(G(z)))^2].
-  first = technique.init(None, None)
+  first = technique.init({})
   zero_anchor = np.mean(np.maximum(rl, 0) ** 2) + np.mean(np.maximum(-fl, 0) ** 2)
   np.testing.assert_allclose(float(R.lecam(inputs._replace(state=types.SimpleNamespace(
       step=jnp.int32(0), extras={"lecam": first})))), zero_anchor, rtol=1e-6)
@@ -203,11 +203,12 @@ def test_lecam_penalty_and_ema_state_match_a_hand_computation():
 
 def test_historical_average_keeps_the_mean_of_past_parameters():
   cfg = ml_collections.ConfigDict({"regularizers": {"historical_average": {"weight": 3.0}}})
-  penalty, (technique,) = R.build_d_penalty(cfg)
+  penalty, (technique,) = R.build_d_penalty(cfg, "critic")
   thetas = [{"w": jnp.full((2, 2), v), "b": jnp.array([v, -v])} for v in (1.0, 2.0, 6.0)]
-  entry = technique.init(None, thetas[0])
+  entry = technique.init({"critic": thetas[0], "other": None})
   for theta in thetas[1:]:
-    entry = technique.update(entry, types.SimpleNamespace(d=types.SimpleNamespace(params=theta)), {})
+    state = types.SimpleNamespace(players={"critic": types.SimpleNamespace(params=theta)})
+    entry = technique.update(entry, state, {})
   mean = {"w": np.full((2, 2), 3.0), "b": np.array([3.0, -3.0])}  # (1 + 2 + 6) / 3
   np.testing.assert_allclose(entry["mean"]["w"], mean["w"], rtol=1e-6)
   np.testing.assert_allclose(entry["mean"]["b"], mean["b"], rtol=1e-6)
@@ -235,16 +236,16 @@ def test_wgan_with_weight_clipping_keeps_critic_parameters_in_range(digits_confi
   cfg = digits_config
   cfg.model.name = "mlp"  # the seed's FCGAN: compiles in a fraction of the DCGAN's time
   cfg.loss = "wasserstein"
-  cfg.d_optimizer = ml_collections.ConfigDict(dict(name="rmsprop", learning_rate=5e-5, weight_clip=0.01))
+  cfg.optimizers.d = ml_collections.ConfigDict(dict(name="rmsprop", learning_rate=5e-5, weight_clip=0.01))
   exp = build_experiment(cfg)
   state = exp.init_state()
   batch = {"image": jax.random.uniform(jax.random.PRNGKey(19), (8, 16, 16, 1), minval=-1, maxval=1),
            "label": jnp.zeros(8, jnp.int32)}
-  assert max(float(jnp.max(jnp.abs(p))) for p in jax.tree.leaves(state.d.params)) > 0.01  # Glorot init
+  assert max(float(jnp.max(jnp.abs(p))) for p in jax.tree.leaves(state.players["d"].params)) > 0.01  # Glorot init
   for _ in range(2):
     state, metrics = exp.train_step(state, batch)
   assert np.isfinite(float(metrics["d_loss"]))
-  largest = max(float(jnp.max(jnp.abs(p))) for p in jax.tree.leaves(state.d.params))
+  largest = max(float(jnp.max(jnp.abs(p))) for p in jax.tree.leaves(state.players["d"].params))
   assert 0.0099 < largest <= 0.01 * (1 + 1e-6)  # clipped, up to one float rounding
 
 
@@ -273,7 +274,7 @@ def test_bad_spectral_norm_or_weight_clip_config_fails(digits_config):
   with pytest.raises(ConfigError, match="config.model.spectral_norm must be True or False"):
     build_experiment(digits_config)
   digits_config.model = model
-  digits_config.d_optimizer.weight_clip = 0.0
+  digits_config.optimizers.d.weight_clip = 0.0
   with pytest.raises(ConfigError, match="weight_clip must be a number > 0"):
     build_experiment(digits_config)
 
@@ -293,8 +294,8 @@ def trained():
   cfg = dcgan_digits.get_config()
   cfg.batch_size, cfg.model.dropout_rate, cfg.model.spectral_norm = 8, 0.0, True
   cfg.regularizers = ml_collections.ConfigDict(ALL)
-  cfg.d_optimizer = ml_collections.ConfigDict(dict(name="sgd", learning_rate=D_LR))
-  cfg.g_optimizer = ml_collections.ConfigDict(dict(name="sgd", learning_rate=G_LR))
+  cfg.optimizers.d = ml_collections.ConfigDict(dict(name="sgd", learning_rate=D_LR))
+  cfg.optimizers.g = ml_collections.ConfigDict(dict(name="sgd", learning_rate=G_LR))
   exp = build_experiment(cfg)
   state = exp.init_state()
   states, metrics = [jax.device_get(state)], []
@@ -331,10 +332,11 @@ def test_two_time_scale_learning_rates_reach_each_side(trained):
   before, after = states[0], states[1]
   moved = lambda a, b: float(optax.global_norm(jax.tree.map(lambda x, y: x - y, a, b)))
   # SGD: the update is -lr * grad, so its norm is lr times the reported gradient norm.
-  np.testing.assert_allclose(moved(after.d.params, before.d.params), D_LR * metrics[0]["d_grad_norm"],
-                             rtol=1e-3)
-  np.testing.assert_allclose(moved(after.g.params, before.g.params), G_LR * metrics[0]["g_grad_norm"],
-                             rtol=1e-3)
+  params = lambda s, p: s.players[p].params
+  np.testing.assert_allclose(moved(params(after, "d"), params(before, "d")),
+                             D_LR * metrics[0]["d_grad_norm"], rtol=1e-3)
+  np.testing.assert_allclose(moved(params(after, "g"), params(before, "g")),
+                             G_LR * metrics[0]["g_grad_norm"], rtol=1e-3)
 
 
 @pytest.mark.slow  # shares the ~1 min compile of the `trained` fixture
@@ -342,14 +344,20 @@ def test_spectral_norm_vectors_keep_only_the_d_loss_update(trained):
   # The D loss runs one power iteration from u_0 with the initial kernels and keeps it; the G loss
   # (run on the updated D) and the penalties' critic calls also iterate but must drop their copies.
   _, states, _ = trained
-  stats0, stats1 = states[0].d.collections["spectral_stats"], states[1].d.collections["spectral_stats"]
-  params0 = states[0].d.params
+  stats0 = states[0].players["d"].collections["d"]["spectral_stats"]
+  stats1 = states[1].players["d"].collections["d"]["spectral_stats"]
+  params0 = states[0].players["d"].params["d"]
+  # The convolutions sit in the trunk submodule: flatten both trees to one level of wrappers.
+  flat = lambda tree: {**{k: v for k, v in tree.items() if k != "trunk"},
+                       **{f"trunk/{k}": v for k, v in tree.get("trunk", {}).items()}}
+  stats0, stats1, params0 = flat(stats0), flat(stats1), flat(params0)
   normalize = lambda x: x / np.sqrt(np.sum(x * x) + 1e-12)
   assert len(stats0) == 3  # two convolutions and the dense layer
   for wrapper, entries in stats0.items():
     (u_name,) = [k for k in entries if k.endswith("/u")]
     layer = u_name.split("/")[0]
-    w = np.asarray(params0[layer]["kernel"], np.float64)
+    w = np.asarray(params0[wrapper.rsplit("/", 1)[0] + "/" + layer if "/" in wrapper else layer]
+                   ["kernel"], np.float64)
     w = w.reshape(-1, w.shape[-1])
     v = normalize(np.asarray(entries[u_name], np.float64) @ w.T)
     u = normalize(v @ w)

@@ -8,8 +8,8 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from ganjax.models import build_models
-from ganjax.models.spectral_norm import SPECTRAL_STATS, maybe_spectral_norm
+from ganjax.nn.spectral_norm import SPECTRAL_STATS, maybe_spectral_norm
+from test_layers import build_networks
 
 
 class _Wrapped(nn.Module):
@@ -90,7 +90,7 @@ def test_discriminators_take_spectral_norm_as_an_option(name, shape):
   plain = ml_collections.ConfigDict(dict(name=name, latent_dim=4, spectral_norm=False))
   x = jnp.zeros((2, *shape))
   init = lambda c: jax.eval_shape(  # shapes only: nothing is computed
-      lambda: build_models(c, shape).discriminator.init(jax.random.PRNGKey(0), x, train=False))
+      lambda: build_networks(c, shape)["d"].init(jax.random.PRNGKey(0), x, train=False))
   with_sn, without = init(cfg), init(plain)
   # Same parameters (checkpoints and optimizers unchanged), plus one u and sigma per kernel.
   assert jax.tree.structure(with_sn["params"]) == jax.tree.structure(without["params"])

@@ -62,7 +62,7 @@ def test_loop_with_2_steps_per_dispatch_and_prefetch_matches_single_steps(digits
   cfg = digits_config
   cfg.num_train_steps, cfg.log_every, cfg.checkpoint_every = 7, 3, 4
   plain = train_and_evaluate(cfg, str(tmp_path / "plain"))
-  cfg.steps_per_dispatch, cfg.prefetch = 2, 2
+  cfg.runtime.steps_per_dispatch, cfg.runtime.prefetch = 2, 2
   fast = train_and_evaluate(cfg, str(tmp_path / "fast"))
   _close(fast, plain)
 
@@ -83,7 +83,7 @@ def test_compilation_cache_is_written_and_reused(tmp_path):
   cache = tmp_path / "cache"
   args = ["experiments/train.py", "--config=experiments/configs/dcgan_digits.py",
           "--config.num_train_steps=1", "--config.batch_size=8", "--config.sample_every=0",
-          f"--config.compilation_cache_dir={cache}"]
+          f"--config.runtime.compilation_cache_dir={cache}"]
   first = run_script([*args, f"--workdir={tmp_path / 'a'}"])
   assert first.returncode == 0, first.stderr[-3000:]
   entries = set(os.listdir(cache))
@@ -94,12 +94,12 @@ def test_compilation_cache_is_written_and_reused(tmp_path):
 
 
 def test_cpu_kernel_library_switch_changes_kernels_not_results(digits_config):
-  # ganjax compiles its step with YNNPACK off on CPU (ganjax/xla_options.py); xla_cpu_ynnpack=True
+  # ganjax compiles its step with YNNPACK off on CPU (ganjax/xla_options.py); runtime.xla_cpu_ynnpack=True
   # restores XLA's default. Both compute the same step to float tolerance.
   outputs = {}
   for ynnpack in (False, True):
     config = digits_config.copy_and_resolve_references()
-    config.xla_cpu_ynnpack = ynnpack
+    config.runtime.xla_cpu_ynnpack = ynnpack
     exp = build_experiment(config)
     state = exp.init_state()
     batch = random_batch(exp, config.batch_size)
@@ -129,7 +129,7 @@ def test_cpu_scheduler_switch_changes_the_schedule_not_results(digits_config):
   outputs, schedules = {}, {}
   for scheduler in ("memory_optimized", "default"):
     config = digits_config.copy_and_resolve_references()
-    config.xla_cpu_scheduler = scheduler
+    config.runtime.xla_cpu_scheduler = scheduler
     exp = build_experiment(config)
     state, batch = exp.init_state(), random_batch(exp, config.batch_size)
     compiled = exp.train_step.lower(state, batch).compile()

@@ -10,11 +10,12 @@ import ml_collections
 import numpy as np
 import optax
 
-from ganjax.objectives import sample_latent
+from ganjax.core.keys import sample_latent
+from ganjax.core.phases import Phase
+from ganjax.core.state import Player
 from ganjax.train.experiment import build_experiment
 from ganjax.train.loop import train_and_evaluate
-from ganjax.train.state import Side
-from ganjax.train.step import make_train_step, step_keys
+from ganjax.train.step import make_train_step, phase_key
 
 
 def _mlp(cfg):
@@ -38,15 +39,15 @@ def test_feature_matching_g_loss_matches_hand_computation(digits_config):
   cfg.g_objective = "feature_matching"
   exp = build_experiment(cfg)
   state = exp.init_state()
-  g_vars, root_key = jax.device_get(state.g.variables()), jax.device_get(state.key)
+  g_vars = jax.device_get(state.variables("g"))
+  kg = phase_key(state, exp.objective.phases[1])
   batch = _batch()
   new_state, metrics = exp.train_step(state, batch)
 
   # The G loss is computed after the D update, against the new D, with the documented keys.
-  _, kg = jax.random.split(jax.random.fold_in(root_key, 0))
   z = sample_latent(jax.random.split(kg, 4)[0], 8, 8)
-  fake = np.asarray(exp.models.generator.apply(g_vars, z, train=True), np.float64)
-  d = jax.device_get(new_state.d.params)
+  fake = np.asarray(exp.family.networks["g"].apply(g_vars, z, train=True), np.float64)
+  d = jax.device_get(new_state.players["d"].params["d"])
 
   def features(x):  # D's last hidden layer: selu(selu(x W0 + b0) W1 + b1)
     h = np.asarray(x, np.float64).reshape(x.shape[0], -1)
@@ -60,48 +61,50 @@ def test_feature_matching_g_loss_matches_hand_computation(digits_config):
   np.testing.assert_allclose(float(metrics["g_feature_matching"]), expected, rtol=1e-4)
 
 
-class _CountingObjective:
-  """Forwards to an objective, counting how often the D loss is traced (a Python side effect)."""
+class _CountingLoss:
+  """Forwards to a phase loss, counting how often it is traced (a Python side effect)."""
 
-  def __init__(self, objective):
-    self.objective, self.d_traces = objective, 0
+  def __init__(self, loss):
+    self.loss, self.traces = loss, 0
 
-  def d_loss(self, *args):
-    self.d_traces += 1
-    return self.objective.d_loss(*args)
-
-  def g_loss(self, *args):
-    return self.objective.g_loss(*args)
+  def __call__(self, *args):
+    self.traces += 1
+    return self.loss(*args)
 
 
 def test_n_critic_steps_are_one_compiled_loop_making_n_d_updates(digits_config):
   exp = build_experiment(_mlp(digits_config))
   state, batch = exp.init_state(), _batch()
   traces, steps, counting = {}, {}, {}
+  d_phase, g_phase = exp.objective.phases
   for n in (2, 5):
-    counting[n] = _CountingObjective(exp.objective)
-    steps[n] = jax.jit(make_train_step(counting[n], exp.g_tx, exp.d_tx, d_steps=n))
+    counting[n] = _CountingLoss(d_phase.loss)
+    phases = (Phase("d", "d", counting[n], repeat=n), g_phase)
+    steps[n] = jax.jit(make_train_step(phases, exp.optimizers))
     assert "stablehlo.while" in steps[n].lower(state, batch).as_text()  # the loop is in the program
-    traces[n] = counting[n].d_traces
+    traces[n] = counting[n].traces
   # The D loss is traced a fixed number of times (shape probe + loop body), independent of n ...
   assert traces[2] == traces[5] <= 2
   # ... and each call of the compiled step is one dispatch: no retrace, one cached executable.
   after = steps[2](state, batch)[0]
   steps[2](state, batch)
-  assert counting[2].d_traces == traces[2] and steps[2]._cache_size() == 1
+  assert counting[2].traces == traces[2] and steps[2]._cache_size() == 1
 
-  # The step equals two manual critic updates with the documented keys fold_in(critic key, i).
-  kd, _ = step_keys(state)
+  # The step equals two manual critic updates with the documented keys fold_in(phase key, i).
+  kd = phase_key(state, d_phase)
+  tx = exp.optimizers["d"]
 
   @jax.jit
   def d_update(s, key):
-    grads, (_, cols) = jax.grad(exp.objective.d_loss, has_aux=True)(s.d.params, s, batch, key)
-    updates, opt_state = exp.d_tx.update(grads, s.d.opt_state, s.d.params)
-    return s.replace(d=Side(optax.apply_updates(s.d.params, updates), cols, opt_state))
+    d = s.players["d"]
+    grads, (_, cols) = jax.grad(d_phase.loss, has_aux=True)(d.params, s, batch, key)
+    updates, opt_state = tx.update(grads, d.opt_state, d.params)
+    d = Player(optax.apply_updates(d.params, updates), {**d.collections, **cols}, opt_state)
+    return s.replace(players={**s.players, "d": d})
 
   one = d_update(state, jax.random.fold_in(kd, 0))
   two = d_update(one, jax.random.fold_in(kd, 1))
-  leaves = lambda s: jax.tree.leaves(s.d.params)
+  leaves = lambda s: jax.tree.leaves(s.players["d"].params)
   for a, m in zip(leaves(after), leaves(two)):
     np.testing.assert_allclose(a, m, rtol=1e-5, atol=1e-6)
   assert any(not np.allclose(a, b, atol=1e-6) for a, b in zip(leaves(after), leaves(one)))
@@ -145,4 +148,4 @@ def test_training_with_diffaugment_and_minibatch_discrimination_is_finite(digits
   cfg.model.minibatch_discrimination, cfg.model.minibatch_kernel_dim = 16, 4
   state, _ = _run(cfg, tmp_path)
   assert "ada" not in state.extras
-  assert state.d.params["MinibatchHead_0"]["MinibatchDiscrimination_0"]["T"].shape[1:] == (16, 4)
+  assert state.players["d"].params["d"]["MinibatchHead_0"]["MinibatchDiscrimination_0"]["T"].shape[1:] == (16, 4)

@@ -76,9 +76,10 @@ def test_mixture_dataset_through_the_pipeline(name):
   spec = sources.dataset_spec(name)
   batch = next(iter(pipeline.make_train_dataset(train, global_batch_size=64, seed=0,
                                                 shape=spec.shape, kind=spec.kind)))
-  assert batch["image"].dtype == np.float32 and batch["image"].shape == (64, 2)
+  assert spec.data_field == "points"
+  assert batch["points"].dtype == np.float32 and batch["points"].shape == (64, 2)
   stored = {tuple(p) for p in points.tolist()}
-  assert all(tuple(p) in stored for p in batch["image"].tolist())  # passed through unchanged
+  assert all(tuple(p) in stored for p in batch["points"].tolist())  # passed through unchanged
 
 
 def test_pipeline_rejects_wrong_point_dtype():

@@ -16,16 +16,17 @@ def no_compile(monkeypatch):
 
 
 @pytest.mark.parametrize("field, value, message", [
-    ("g_optimizer.name", "adamm", r"Unknown optimizer 'adamm'. Valid optimizer names: adam, adamw, rmsprop, sgd"),
-    ("model.name", "dcganx", r"Unknown model 'dcganx'. Valid model names: .*dcgan.*mlp"),
+    ("optimizers.g.name", "adamm", r"Unknown optimizer 'adamm'. Valid optimizer names: adam, adamw, rmsprop, sgd"),
+    ("model.name", "dcganx", r"Unknown model family 'dcganx'. Valid model family names: .*dcgan.*mlp"),
     ("loss", "nonsaturating", r"Unknown loss 'nonsaturating'. Valid loss names: .*non_saturating"),
     ("dataset.name", "cifar", r"Unknown dataset 'cifar'. Valid dataset names: .*fashion_mnist"),
     ("batch_size", 0, r"config.batch_size must be an integer >= 1, got 0"),
     ("batch_size", -32, r"config.batch_size must be an integer >= 1, got -32"),
-    ("d_optimizer.learning_rate", 0.0, r"config.d_optimizer.learning_rate must be > 0"),
-    ("xla_cpu_scheduler", "fastest",
-     r"config.xla_cpu_scheduler must be one of \['default', 'memory_optimized'\], got 'fastest'"),
-    ("host_memory", "jemalloc", r"config.host_memory must be one of \['retain', 'system'\], got 'jemalloc'"),
+    ("optimizers.d.learning_rate", 0.0, r"config.optimizers.d.learning_rate must be > 0"),
+    ("runtime.xla_cpu_scheduler", "fastest",
+     r"config.runtime.xla_cpu_scheduler must be one of \['default', 'memory_optimized'\], got 'fastest'"),
+    ("runtime.host_memory", "jemalloc",
+     r"config.runtime.host_memory must be one of \['retain', 'system'\], got 'jemalloc'"),
 ])
 def test_bad_config_fails_before_compiling(digits_config, tmp_path, no_compile, field, value, message):
   cfg = digits_config
@@ -33,6 +34,20 @@ def test_bad_config_fails_before_compiling(digits_config, tmp_path, no_compile, 
   (cfg[parent] if parent else cfg)[leaf] = value
   with pytest.raises(ConfigError, match=message):
     train_and_evaluate(cfg, str(tmp_path))
+
+
+@pytest.mark.parametrize("field, value, message", [
+    ("g_optimizer", {"name": "adam", "learning_rate": 1e-3}, r"config.g_optimizer -> config.optimizers.g"),
+    ("d_optimizer", {"name": "adam", "learning_rate": 1e-3}, r"config.d_optimizer -> config.optimizers.d"),
+    ("parallelism", "pmap", r"config.parallelism -> config.runtime.parallelism"),
+    ("conv_kernels", "xla", r"config.conv_kernels -> config.runtime.conv_kernels"),
+    ("objective", "unconditional", r"config.objective -> the family defines its objective"),
+])
+def test_old_layout_field_fails_naming_its_new_place(digits_config, tmp_path, no_compile, field,
+                                                     value, message):
+  digits_config[field] = value
+  with pytest.raises(ConfigError, match=message):
+    train_and_evaluate(digits_config, str(tmp_path))
 
 
 def test_missing_dataset_fails_before_compiling(digits_config, tmp_path, no_compile):
