@@ -1,7 +1,7 @@
 r"""A/B of config variants of the compiled train step, in one process, windows interleaved.
 
   python benchmarks/ab_step.py --batch=256 --steps=4 --windows=4 \
-      --variant=xla:model.conv_grad=xla --variant=subpixel:model.conv_grad=subpixel
+      --variant=flax:runtime.layers=flax --variant=cpu:runtime.layers=cpu
 
 Each --variant is NAME:key=value[,key=value...] over experiments/configs/dcgan_fashion_mnist.py
 (values parsed as JSON when they parse; separate with ';' when a value holds commas). Keys that
@@ -45,7 +45,10 @@ def main() -> None:
   import jax
   from experiments.configs import dcgan_fashion_mnist
   from ganjax.train.experiment import build_experiment
-  from ganjax.train.timing import apply_overrides, random_batch
+  from ganjax.train.timing import apply_overrides, apply_timing_process_settings, random_batch
+  # One process for every variant: the default config's host memory (as in training), set
+  # before the first variant starts JAX's backend.
+  apply_timing_process_settings(dcgan_fashion_mnist.get_config())
 
   runs = {}
   for spec in args.variant:

@@ -13,7 +13,8 @@ untimed ganjax process first fills the persistent compilation cache, so every ti
 from it (steady-state start-up and peak RSS); that process's start-up and peak RSS are printed
 below the table.
 
-  --set=steps_per_dispatch=4 --set=dtype=float32   ganjax config overrides (repeatable)
+  --set=runtime.steps_per_dispatch=4 --set=dtype=float32
+                                                  ganjax config overrides (repeatable)
   --cpu_devices=2                                 ganjax on N XLA:CPU devices (jax_num_cpu_devices)
   --peer_args="--channels_last --compile"          extra flags for the peer
   --gpu                                           both on the GPU (JAX's GPU backend, torch "cuda")
@@ -50,15 +51,16 @@ def ganjax_worker(args) -> dict:
   if args.cpu_devices:
     jax.config.update("jax_num_cpu_devices", args.cpu_devices)
   from experiments.configs import dcgan_fashion_mnist
-  from ganjax import compile_cache
-  from ganjax.train.timing import apply_overrides, time_config
+  from ganjax.train.timing import apply_overrides, apply_timing_process_settings, time_config
   config = apply_overrides(dcgan_fashion_mnist.get_config(), args.set)
+  # Host memory as in training; the compilation cache (config.runtime.compilation_cache_dir) with
+  # --cache only. Before anything below starts JAX's backend.
+  apply_timing_process_settings(config, cache=args.cache)
   if args.gpu and jax.default_backend() != "gpu":
     sys.exit(f"--gpu: JAX sees no GPU (its backend is {jax.default_backend()!r}); install a CUDA "
              "build of jaxlib (pip install 'jax[cuda13]') or drop --gpu.")
   if args.bf16:
     config.dtype = "bfloat16"
-  compile_cache.enable(config.get("compilation_cache_dir", "") if args.cache else "")
   r = time_config(config, args.batch, args.steps, args.windows)
   device = jax.devices()[0]
   out = {"framework": "ganjax", "batch": args.batch, "warmup_s": r["compile_s"],
@@ -74,14 +76,15 @@ def ganjax_worker(args) -> dict:
 
 
 def model_flops(config, batch_size: int) -> int:
-  """Model FLOPs of one train step at `batch_size`, counted on the reference layers (flax's
-  convolutions and XLA's gradients: implementation-independent); traced, not run."""
+  """Model FLOPs of one train step at `batch_size`, counted on the reference layers (flax's own,
+  runtime.layers = "flax": XLA's convolutions and gradients, implementation-independent);
+  traced, not run."""
   from ganjax.flops import count_flops
   from ganjax.train.experiment import build_experiment
   from ganjax.train.timing import random_batch
   config = config.copy_and_resolve_references()
   config.batch_size = batch_size
-  config.model.update(upsample="conv_transpose", conv_grad="xla")
+  config.runtime.layers = "flax"
   exp = build_experiment(config)
   return count_flops(exp.train_step, exp.init_state(), random_batch(exp, batch_size))
 

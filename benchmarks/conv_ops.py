@@ -5,9 +5,9 @@ r"""Every convolution of the seed DCGAN's train step, timed alone in ganjax (XLA
 The step's convolutions (forward, input gradient, kernel gradient of D's two strided convolutions
 and G's two stride-2 up-convolutions, each at the batch it runs at: D's update runs D on real and
 fake, 2B rows; the G update runs D on B fakes) are timed one at a time: ganjax as the step
-computes them (`ganjax.models.adjoint_convs`: `conv2d` and `conv2d_transpose` with their
-custom gradients and `--kernels` as `model.conv_kernels`, default "auto", each jitted alone on
-device-resident operands), PyTorch as its autograd calls
+computes them with the cpu layer set (`ganjax.backends.cpu.adjoint_convs`: `conv2d` and
+`conv2d_transpose` with their custom gradients and `--kernels` as `runtime.conv_kernels`, default
+"auto", each jitted alone on device-resident operands), PyTorch as its autograd calls
 them (`F.conv2d`, `F.conv_transpose2d`, `aten.convolution_backward` with one output selected, NCHW).
 Each op's time is the median over `rounds` rounds (frameworks alternate which goes first) of the
 mean of `reps` calls. The table gives ms per call, calls per step, and the per-step sums: how much
@@ -66,7 +66,7 @@ def jax_op(spec: dict, rng: np.random.Generator, ynnpack: bool = False, kernels:
   ganjax's XLA options (ganjax/xla_options.py), and the function that waits for its result."""
   import jax
   import jax.numpy as jnp
-  from ganjax.models.adjoint_convs import conv2d, conv2d_transpose, same_transpose_padding
+  from ganjax.backends.cpu.adjoint_convs import conv2d, conv2d_transpose, same_transpose_padding
   from ganjax.xla_options import compiler_options
 
   jit = lambda fn: jax.jit(fn, compiler_options=compiler_options("cpu", ynnpack))
@@ -140,11 +140,11 @@ def main() -> None:
   p.add_argument("--reps", type=int, default=3)
   p.add_argument("--ynnpack", action="store_true", help="ganjax ops with XLA:CPU's YNNPACK dots")
   p.add_argument("--kernels", default="auto", choices=["auto", "xla", "onednn"],
-                 help="ganjax's convolution kernels, as model.conv_kernels")
+                 help="ganjax's convolution kernels, as runtime.conv_kernels")
   args = p.parse_args()
   sys.path.insert(0, ROOT)
   import jax.numpy as jnp
-  from ganjax.models import resolve_conv_kernels
+  from ganjax.backends import resolve_conv_kernels
   kernels = resolve_conv_kernels(args.kernels, jnp.float32, None)
   import torch
   torch.set_num_threads(os.cpu_count())

@@ -5,7 +5,7 @@
 #   bash benchmarks/gpu_peer.sh --fetch   # here (CPU machine): the wheels the GPU image lacks
 #                                         # (benchmarks/gpu_wheels.txt) into .whl/, ~11 MB
 #   # then, through the device tool, with carry [".whl"] and timeout_s ~540:
-#   bash benchmarks/gpu_peer.sh           # writes $OUT/compare_fp32.md, compare_bf16.md, layers.txt, env.txt
+#   bash benchmarks/gpu_peer.sh           # writes $OUT/compare_fp32.md, compare_bf16.md, env.txt
 #
 # The H200 image has JAX (CUDA), flax, optax, orbax and torch (CUDA) but not tfds, grain or
 # ml_collections (the device README's KINDS.md). --fetch builds Python 3.12 wheels (that image's
@@ -43,17 +43,9 @@ export PYTHONUNBUFFERED=1
 
 # Steps per window scale as 32 / batch (compare_peer): 320 at batch 32, 40 at batch 256.
 common=(--gpu --cache --batch_sizes=32,256 --rounds=2 --windows=3 --steps=320
-        --set=compilation_cache_dir=/tmp/ganjax_jax_cache)
+        --set=runtime.compilation_cache_dir=/tmp/ganjax_jax_cache)
 python3 benchmarks/compare_peer.py "${common[@]}" 2>&1 | tee "$out/compare_fp32.md"
 python3 benchmarks/compare_peer.py "${common[@]}" --bf16 2>&1 | tee "$out/compare_bf16.md"
-# ganjax's convolution arrangements were chosen on XLA:CPU; on a GPU cuDNN may prefer flax's plain
-# layers: one ganjax process each way per batch size, to choose the GPU default from.
-for b in 32 256; do
-  for layers in "subpixel subpixel" "conv_transpose xla"; do
-    set -- $layers
-    echo "batch $b upsample=$1 conv_grad=$2: $(python3 benchmarks/compare_peer.py --worker=ganjax \
-      --batch=$b --steps=$((320 * 32 / b)) --windows=3 --cache \
-      --set=compilation_cache_dir=/tmp/ganjax_jax_cache --set=model.upsample=$1 \
-      --set=model.conv_grad=$2 | tail -1)"
-  done
-done 2>&1 | tee "$out/layers.txt"
+# Layers: runtime.layers = "auto" builds flax's plain layers on a GPU (ganjax/backends; the
+# XLA:CPU set is for the CPU backend only and refused elsewhere), so there is no layer variant to
+# time here.

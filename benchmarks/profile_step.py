@@ -1,6 +1,6 @@
 r"""Where the compiled train step spends its time: XLA ops ranked by time per step.
 
-  python benchmarks/profile_step.py --batch=256 --steps=3 [--set=model.conv_grad=xla ...]
+  python benchmarks/profile_step.py --batch=256 --steps=3 [--set=runtime.layers=flax ...]
 
 Compiles the seed DCGAN's step (experiments/configs/dcgan_fashion_mnist.py plus `--set`
 overrides), runs two warm-up steps, records `steps` steps with `jax.profiler` (a perfetto trace
@@ -52,9 +52,10 @@ def main() -> None:
   import jax
   from experiments.configs import dcgan_fashion_mnist
   from ganjax.train.experiment import build_experiment
-  from ganjax.train.timing import apply_overrides, random_batch
+  from ganjax.train.timing import apply_overrides, apply_timing_process_settings, random_batch
 
   config = apply_overrides(dcgan_fashion_mnist.get_config(), args.set)
+  apply_timing_process_settings(config)  # host memory as in training; before the backend starts
   config.batch_size = args.batch
   exp = build_experiment(config)
   state = exp.init_state()

@@ -16,7 +16,7 @@ import jax  # noqa: E402
 from absl import app, flags  # noqa: E402
 from ml_collections import config_flags  # noqa: E402
 
-from ganjax.train.timing import time_config  # noqa: E402
+from ganjax.train.timing import apply_timing_process_settings, time_config  # noqa: E402
 
 _CONFIG = config_flags.DEFINE_config_file("config", "experiments/configs/dcgan_fashion_mnist.py",
                                           "Experiment config.")
@@ -28,6 +28,7 @@ _STEPS = flags.DEFINE_integer("steps", 10, "Steps per timed window.")
 
 def main(argv):
   del argv
+  apply_timing_process_settings(_CONFIG.value)  # host memory as in training; before the backend
   print(f"backend={jax.default_backend()} visible devices={jax.device_count()} "
         f"global batch={_BATCH.value}")
   print(f"{'mode':>5} {'devices':>8} {'compile_s':>10} {'steps/s':>9} {'images/s':>9}")
@@ -36,7 +37,7 @@ def main(argv):
       if n > jax.device_count():
         continue
       cfg = _CONFIG.value.copy_and_resolve_references()
-      cfg.parallelism, cfg.num_devices = mode, n
+      cfg.runtime.parallelism, cfg.runtime.num_devices = mode, n
       r = time_config(cfg, _BATCH.value, _STEPS.value, repeats=3)
       print(f"{mode:>5} {n:>8} {r['compile_s']:>10.2f} {r['steps_per_s']:>9.2f} {r['images_per_s']:>9.0f}")
 

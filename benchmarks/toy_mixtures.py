@@ -89,7 +89,8 @@ def run_one(dataset, loss, regularizers, seed, steps):
   from experiments.configs import gan_grid25, gan_ring8
   from ganjax.data.mixtures import MIXTURES
   from ganjax.metrics.toy import NUM_SAMPLES, toy_metrics
-  from ganjax.train.experiment import build_experiment, fixed_noise_key
+  from ganjax.core.keys import fixed_noise_key
+  from ganjax.train.experiment import build_experiment
 
   config = (gan_grid25 if dataset == "grid25" else gan_ring8).get_config()
   config.loss, config.seed = loss, seed
@@ -105,7 +106,8 @@ def run_one(dataset, loss, regularizers, seed, steps):
     if len(order) < b:
       order = np.concatenate([order, rng.permutation(len(points))])
     batch, order = points[order[:b]], order[b:]
-    state, _ = exp.train_step(state, jax.device_put({"image": batch}, exp.batch_sharding))
+    state, _ = exp.train_step(state, jax.device_put({exp.spec.data_field: batch},
+                                                    exp.batch_sharding))
   samples = np.asarray(exp.sample(state, fixed_noise_key(config), NUM_SAMPLES))
   mixture = MIXTURES.get(dataset)
   return toy_metrics(samples, mixture.centers, mixture.std), time.perf_counter() - start
@@ -162,6 +164,10 @@ def main(argv):
   del argv
   logging.set_verbosity(logging.WARNING)
   dataset = "grid25" if _GRID.value else "ring8"
+  from experiments.configs import gan_grid25, gan_ring8
+  from ganjax.train.timing import apply_timing_process_settings
+  # Host memory as in training, before the first run starts JAX's backend.
+  apply_timing_process_settings((gan_grid25 if _GRID.value else gan_ring8).get_config())
   losses = LOSSES.names() if _LOSSES.value == ["all"] else _LOSSES.value
   try:
     for loss in losses:
@@ -181,7 +187,6 @@ def main(argv):
               f"hq {metrics['hq_percent']:.1f}% reverse_kl {metrics['reverse_kl']:.3f} ({wall:.0f} s)",
               flush=True)
       results[(loss, reg_name)] = runs
-  from experiments.configs import gan_ring8
   steps = _STEPS.value or gan_ring8.get_config().num_train_steps
   body = table(dataset, results, seeds, steps, time.perf_counter() - start)
   print(body)

@@ -15,7 +15,7 @@ import jax  # noqa: E402
 from absl import app, flags  # noqa: E402
 from ml_collections import config_flags  # noqa: E402
 
-from ganjax.train.timing import time_config  # noqa: E402
+from ganjax.train.timing import apply_timing_process_settings, time_config  # noqa: E402
 
 _CONFIG = config_flags.DEFINE_config_file("config", "experiments/configs/dcgan_fashion_mnist.py",
                                           "Experiment config.")
@@ -26,6 +26,7 @@ _REPEATS = flags.DEFINE_integer("repeats", 3, "Timed windows; the median is repo
 
 def main(argv):
   del argv
+  apply_timing_process_settings(_CONFIG.value)  # host memory as in training; before the backend
   print(f"backend={jax.default_backend()} devices={jax.device_count()} "
         f"model={_CONFIG.value.model.name} dataset={_CONFIG.value.dataset.name}")
   print(f"{'batch':>6} {'compile_s':>10} {'steps/s':>9} {'images/s':>9}")

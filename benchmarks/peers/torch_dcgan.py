@@ -1,7 +1,7 @@
 r"""The seed DCGAN and its training step in idiomatic PyTorch (CPU or CUDA): the peer ganjax is timed against.
 
 Same model, initialisation and hyperparameters as ganjax's `experiments/configs/dcgan_fashion_mnist.py`
-(see ganjax/models/dcgan.py):
+(see ganjax/families/dcgan/networks.py):
 
   G: z [B, 32] -> Linear(7*7*128) -> reshape -> BatchNorm -> ConvTranspose(64, k5, s2) SELU
      -> BatchNorm -> ConvTranspose(1, k5, s2) tanh -> images [B, 1, 28, 28] in [-1, 1]

@@ -2,7 +2,7 @@
 
 A network takes `layers: Layers` as a field and writes `self.layers.conv(64, (5, 5), (2, 2))`
 where it would write `nn.Conv(...)`. The default set is plain flax. A faster set for one platform
-comes from `ganjax.backends.layer_set(runtime, ...)`, chosen once per run by `config.runtime.layers`;
+comes from `ganjax.backends.layer_set(choice, ...)`, chosen once per run by `config.runtime.layers`;
 it builds layers with the same constructor arguments, parameter names and shapes, so a checkpoint
 trained with one set loads with the other and outputs agree to float rounding.
 

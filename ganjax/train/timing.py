@@ -10,8 +10,19 @@ import jax
 import numpy as np
 
 from ganjax.train.dispatch import stage_block
-from ganjax.runtime import runtime_of
+from ganjax.runtime import apply_process_settings, runtime_of
 from ganjax.train.experiment import build_experiment
+
+
+def apply_timing_process_settings(config, *, cache: bool = False) -> None:
+  """A timing script's process-wide settings, before anything starts JAX's backend: those of the
+  training entry points (`ganjax.runtime.apply_process_settings`: glibc host memory as
+  config.runtime.host_memory says), but the persistent compilation cache only when `cache`, so
+  compile times are measured from scratch unless asked otherwise."""
+  rt = runtime_of(config)
+  if not cache:
+    rt.compilation_cache_dir = ""
+  apply_process_settings({"runtime": rt})
 
 
 def apply_overrides(config, items: Iterable[str]):
