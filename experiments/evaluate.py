@@ -24,6 +24,7 @@ from ganjax.metrics.features import FEATURE_NETS  # noqa: E402
 from ganjax.metrics.scoring import append_jsonl, score  # noqa: E402
 from ganjax.metrics.summary import DEFAULT_KEEP_FEATURES  # noqa: E402
 from ganjax.reporting import quiet_library_logs  # noqa: E402
+from ganjax.train.restore import load_config, restore_run  # noqa: E402
 
 _WORKDIR = flags.DEFINE_string("workdir", None, "Training workdir (config.json, checkpoints/).")
 _SAMPLES = flags.DEFINE_string("samples", None, "A .npy of uint8 [N, H, W, C] samples (values 0..255, "
@@ -56,10 +57,13 @@ def main(argv):
   weights = _NET_WEIGHTS.value or (_INCEPTION.value if _NET.value == "inception_v3" else None)
   options = {"weights_path": weights} if weights else {}
   try:
-    row = score(metrics=_METRICS.value, workdir=_WORKDIR.value, samples=_SAMPLES.value,
+    run = restore_run(_WORKDIR.value, _STEP.value) if _WORKDIR.value and not _SAMPLES.value else None
+    dataset = _DATASET.value or (load_config(_WORKDIR.value).dataset.name
+                                 if _WORKDIR.value and _SAMPLES.value else None)
+    row = score(metrics=_METRICS.value, run=run, samples=_SAMPLES.value,
                 labels=_LABELS.value, num_samples=_NUM.value, feature_net=_NET.value,
-                feature_net_options=options, dataset=_DATASET.value, split=_SPLIT.value,
-                keep_features=_KEEP.value, seed=_SEED.value, ema=_EMA.value, step=_STEP.value,
+                feature_net_options=options, dataset=dataset, split=_SPLIT.value,
+                keep_features=_KEEP.value, seed=_SEED.value, ema=_EMA.value,
                 cache_dir=_CACHE.value)
   except GanjaxError as e:
     sys.exit(f"ganjax: {type(e).__name__}: {e}")

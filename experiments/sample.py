@@ -15,7 +15,7 @@ from absl import app, flags  # noqa: E402
 
 from ganjax.errors import GanjaxError  # noqa: E402
 from ganjax.reporting import quiet_library_logs  # noqa: E402
-from ganjax.sampling import write_samples  # noqa: E402
+from ganjax.train.restore import write_samples  # noqa: E402
 
 _WORKDIR = flags.DEFINE_string("workdir", None, "Training workdir (holds config.json and checkpoints/).")
 _NUM = flags.DEFINE_integer("num", 64, "Number of samples.")

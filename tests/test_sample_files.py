@@ -172,7 +172,7 @@ def test_score_checks_the_files_before_loading_any_network(tmp_path):
   with pytest.raises(DataFormatError, match="but dataset 'fashion_mnist' has"):
     score(metrics="fid", samples=str(tmp_path / "x.npy"), feature_net="no_such_net")
   with pytest.raises(ConfigError, match="--labels=FILE.npy goes with --samples"):
-    score(metrics="fid", workdir=str(tmp_path), labels=str(tmp_path / "x.npy"))
+    score(metrics="fid", run=(None, None), labels=str(tmp_path / "x.npy"))
 
 
 @pytest.mark.parametrize("name, flag", [("float_tanh", "samples"), ("dict", "samples"),

@@ -16,6 +16,7 @@ from ganjax.errors import ConfigError, DataFormatError
 from ganjax.metrics.evaluation import evaluate, parse_metrics, reference_summary
 from ganjax.metrics.features import build_feature_net
 from ganjax.metrics.summary import DEFAULT_KEEP_FEATURES, batches_of
+from ganjax.sampling import iter_samples
 
 DEFAULT_NUM_SAMPLES = 10_000
 
@@ -240,21 +241,22 @@ def load_label_file(path: str, num_samples: int, dataset: str | None = None) -> 
   return labels
 
 
-def score(*, metrics: Sequence[str] | str, workdir: str | None = None, samples: str | None = None,
+def score(*, metrics: Sequence[str] | str, run: tuple | None = None, samples: str | None = None,
           labels: str | None = None, num_samples: int | None = None, feature_net: str = "fashion_mnist_cnn",
           feature_net_options: dict | None = None, dataset: str | None = None, split: str = "test",
           keep_features: int = DEFAULT_KEEP_FEATURES, seed: int = 0, ema: bool = True,
-          step: int | None = None, cache_dir: str | None = None) -> dict[str, Any]:
+          cache_dir: str | None = None) -> dict[str, Any]:
   """Scores samples; returns the row {step?, source, feature_net, dataset, split, eval/<column>...}.
 
-  workdir alone: `num_samples` (default 10k) samples of its newest (or `step`) checkpoint's EMA
-  generator. samples (+ optional labels, for "ifid"): that file's first `num_samples` (default all);
-  the dataset is `dataset`, else the workdir's, else fashion_mnist.
+  run: (experiment, state) of a restored training run (ganjax/train/restore.py, `restore_run`):
+  `num_samples` (default 10k) samples of its sampler (EMA weights with `ema`). samples (+ optional
+  labels, for "ifid"): that file's first `num_samples` (default all). The dataset is `dataset`,
+  else the run's, else fashion_mnist.
   """
   metrics = parse_metrics(metrics)
   if not metrics:
     raise ConfigError("--metrics is empty; name some, e.g. --metrics=fid,kid,is,pr.")
-  if workdir is None and samples is None:
+  if run is None and samples is None:
     raise ConfigError("pass --workdir=DIR (a training run) or --samples=FILE.npy (uint8 NHWC).")
   if labels and samples is None:
     raise ConfigError("--labels=FILE.npy goes with --samples=FILE.npy: the class labels of those samples.")
@@ -262,9 +264,8 @@ def score(*, metrics: Sequence[str] | str, workdir: str | None = None, samples: 
     raise ConfigError(f"--num_samples must be >= 2, got {num_samples}.")
   row: dict[str, Any] = {"source": "evaluate", "feature_net": feature_net, "metrics": ",".join(metrics)}
   dataset_cfg = None
-  if workdir is not None:
-    from ganjax.sampling import load_config
-    dataset_cfg = load_config(workdir).dataset
+  if run is not None:
+    dataset_cfg = run[0].config.dataset
   if dataset is not None or dataset_cfg is None:
     dataset_cfg = ml_collections.ConfigDict(dict(name=dataset or "fashion_mnist", source_dir=None,
                                                  data_dir=None))
@@ -278,8 +279,7 @@ def score(*, metrics: Sequence[str] | str, workdir: str | None = None, samples: 
     batches = batches_of(images, label_array, batch_size=net.batch_size)
     row["samples"] = os.path.abspath(samples)
   else:
-    from ganjax.sampling import iter_samples, restore_run
-    exp, state = restore_run(workdir, step)
+    exp, state = run
     num_samples = num_samples or DEFAULT_NUM_SAMPLES
     batches = iter_samples(exp, state, num_samples, ema=ema, seed=seed, batch_size=net.batch_size)
     row["step"] = int(state.step)
