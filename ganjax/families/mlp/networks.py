@@ -45,7 +45,7 @@ class MLPGenerator(nn.Module):
 class MLPDiscriminator(nn.Module):
   hidden: Sequence[int] = (150, 100)
   activation: str = "selu"
-  spectral_norm: bool = False  # every kernel spectrally normalised (ganjax/models/spectral_norm.py)
+  spectral_norm: bool = False  # every kernel spectrally normalised (ganjax/nn/spectral_norm.py)
   dtype: jnp.dtype = jnp.float32
   # Cross-example layers before the output (ganjax/nn/minibatch.py); 0 = off.
   minibatch_stddev_group: int = 0
