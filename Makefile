@@ -23,7 +23,7 @@ install: $(VENV)/.installed
 
 # pytorch-fid's reference InceptionV3 for tests/test_inception.py, kept beside the venv and off its
 # sys.path: PyPI's torchvision is built against torch's CUDA build and does not import cleanly
-# beside the CPU torch the venv has (README, "InceptionV3 for FID"). ~6 s, 24 MB.
+# beside the CPU torch the venv has (docs/metrics.md, "InceptionV3"). ~6 s, 24 MB.
 FID_REFERENCE := $(VENV)/fid-reference
 $(FID_REFERENCE)/.installed: Makefile | $(VENV)/.installed
 	rm -rf $(FID_REFERENCE)

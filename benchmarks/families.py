@@ -52,7 +52,7 @@ def run(config_name: str, seed: int) -> dict:
     grid = image_grid(draw_samples(exp, state, 64, seed=0), ncols=8)
     save_png(os.path.join(_GRIDS.value, f"{config_name}.png"), grid, upscale=2)
   return {"config": config_name, "family": config.model.name, "seed": seed,
-          "fid": row["eval/fid"], "kid": row["eval/kid"], "train_s": train_s}
+          "fid": row["eval/fid"], "kid": row["eval/kid_mean"], "train_s": train_s}
 
 
 def main(argv):

@@ -20,7 +20,10 @@ def test_compare_peer_reports_both_frameworks_ratio_and_model_flops(precision):
   cells = [c.strip() for c in row.strip("|").split("|")]
   ganjax_sps, torch_sps, ratio = float(cells[1]), float(cells[2]), float(cells[3].strip("*x"))
   assert ganjax_sps > 0 and torch_sps > 0
-  assert ratio == pytest.approx(ganjax_sps / torch_sps, abs=0.01)
+  # Every cell is rounded to 2 decimals: the ratio of the printed rates may differ from the printed
+  # ratio by their rounding (large when PyTorch runs ~1 step/s, as its bfloat16 does on some CPUs).
+  rounding = 0.005 + ratio * (0.005 / ganjax_sps + 0.005 / torch_sps)
+  assert ratio == pytest.approx(ganjax_sps / torch_sps, abs=rounding)
   assert f"torch{'+bf16' if precision == 'bfloat16' else ''}:" in r.stderr
   flops_row = next(line for line in r.stdout.splitlines() if re.match(rf"\| {b} \| cpu \|", line))
   gflop = float(flops_row.split("|")[3])

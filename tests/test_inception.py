@@ -2,7 +2,7 @@
 
 The reference is pytorch-fid's InceptionV3 (resize_input=True, normalize_input=True) built by its
 own code, with its URL loader replaced by one random state dict, so nothing downloads. `make test`
-installs pytorch-fid and torchvision beside the venv (`make fid-reference`, see README).
+installs pytorch-fid and torchvision beside the venv (`make fid-reference`, see docs/metrics.md).
 """
 
 import os
