@@ -60,7 +60,7 @@ def main(argv):
   from ganjax.runtime import apply_process_settings
   from experiments.configs import base
   apply_process_settings(base.get_config())  # as experiments/train.py does, before JAX starts
-  print(f"| config | family | seed | steps | FID | KID x 1e3 | train s |")
+  print(f"| config | family | seed | steps | FID | KID (x 1e3) | train s |")
   print("| --- | --- | --- | --- | --- | --- | --- |")
   for name in _CONFIGS.value:
     rows = []
@@ -68,11 +68,11 @@ def main(argv):
       r = run(name, int(seed))
       rows.append(r)
       print(f"| {name} | {r['family']} | {seed} | {_STEPS.value} | {r['fid']:.2f} | "
-            f"{1e3 * r['kid']:.2f} | {r['train_s']:.0f} |", flush=True)
+            f"{r['kid']:.2f} | {r['train_s']:.0f} |", flush=True)
     if len(rows) > 1:
       fids = np.array([r["fid"] for r in rows])
       print(f"| {name} | mean of {len(rows)} | | {_STEPS.value} | {fids.mean():.2f} +- "
-            f"{fids.std(ddof=1):.2f} | {1e3 * np.mean([r['kid'] for r in rows]):.2f} | |", flush=True)
+            f"{fids.std(ddof=1):.2f} | {np.mean([r['kid'] for r in rows]):.2f} | |", flush=True)
 
 
 if __name__ == "__main__":

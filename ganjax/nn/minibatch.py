@@ -4,7 +4,7 @@ discrimination, virtual batch normalization.
 All three look at more than one example, so what "the batch" is matters:
 - The unconditional objective runs D separately on real and fake when D has a minibatch layer
   (`mixes_examples(D)`), so statistics never mix real with fake samples.
-- Under shard_map (config.parallelism="pmap") a layer sees the per-device batch only: the
+- Under shard_map (config.runtime.parallelism="pmap") a layer sees the per-device batch only: the
   minibatch stddev groups and the minibatch-discrimination neighbours are drawn from the device's
   shard (as in data-parallel StyleGAN, whose groups are per GPU). The stddev group size must divide
   the per-device batch.

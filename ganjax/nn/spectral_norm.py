@@ -9,7 +9,7 @@ largest singular value estimated by power iteration (flax.linen.SpectralNorm):
 u: [1, out] persists across steps in the "spectral_stats" collection (next to its sigma), so one
 iteration per step (the paper's choice) keeps a converged estimate; u and sigma carry no gradient.
 In train mode the new u and sigma are written back: the objective keeps the D-loss pass's
-update in `state.d.collections` and drops the copies its G-loss pass and penalty critics make.
+update in the critic player's collections and drops the copies its G-loss pass and penalty critics make.
 In eval mode u is read and not written. The parameter names are those of the unwrapped layer.
 
 Which matrix: a kernel of shape [..., out] is reshaped to [prod(...), out], i.e. a Dense kernel
