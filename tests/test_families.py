@@ -147,3 +147,38 @@ def test_old_layout_checkpoint_fails_with_a_message_and_stays(tmp_path):
     train_and_evaluate(cfg, str(tmp_path))
   assert (tmp_path / "checkpoints" / "5").is_dir()  # not moved, not deleted
   assert not (tmp_path / "damaged_checkpoints").exists()
+
+
+def test_frozen_network_is_read_and_never_updated(tmp_path):
+  import dataclasses
+
+  from ganjax.families.mlp.networks import MLPDiscriminator
+  from ganjax.core.phases import Phase
+
+  cfg = _cycle_config()
+  cfg.num_train_steps, cfg.checkpoint_every = 2, 2
+  exp = build_experiment(cfg)
+  family = exp.family
+  judge = MLPDiscriminator((8,))
+  frozen = judge.init(jax.random.PRNGKey(9), jnp.zeros((1, 16, 16, 1)), train=False)
+  objective = family.objective
+  nets = objective.nets
+  nets.modules["judge"] = judge
+
+  def g_loss(params, state, batch, key):  # the generator phase also reports the judge's score
+    loss, (metrics, cols) = objective.g_loss(params, state, batch, key)
+    score = jnp.mean(nets.apply(state, "judge", batch["image"], train=True)[0].logits)
+    return loss, ({**metrics, "judge": score}, cols)
+
+  phases = (objective.phases[0], Phase("g", "g", g_loss))
+  judged = type("Judged", (), {"phases": phases, "techniques": (), "sample": objective.sample})()
+  exp.family = dataclasses.replace(family, networks={**family.networks, "judge": judge},
+                                   frozen={"judge": lambda: frozen}, objective=judged)
+  state = exp.init_state()
+  batch = {"image": jax.random.uniform(jax.random.PRNGKey(3), (8, 16, 16, 1), minval=-1, maxval=1)}
+  for _ in range(2):
+    state, metrics = exp.train_step(state, batch)
+  expected = jnp.mean(judge.apply(frozen, batch["image"], train=False).logits)
+  np.testing.assert_allclose(float(metrics["judge"]), float(expected), rtol=1e-5)
+  jax.tree.map(np.testing.assert_array_equal, jax.device_get(state.frozen["judge"]), frozen)
+  assert "judge" not in state.ema and all("judge" not in p.params for p in state.players.values())
