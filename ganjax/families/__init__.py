@@ -11,13 +11,16 @@ A family is one folder: `networks.py` (plain flax, layers from the injected set)
     ...
     return Family(networks={"g": g, "d": d}, players={"g": ("g",), "d": ("d",)}, ...)
 
-Its default config is `experiments/configs/<family>_<dataset>.py`.
+Its default config is `experiments/configs/<family>_<dataset>.py`. Every folder here with a
+`family.py` is found and imported on the first lookup: adding a family edits nothing else.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import importlib
+import os
+import pkgutil
 from typing import Any
 
 import jax.numpy as jnp
@@ -28,8 +31,6 @@ from ganjax.registry import Registry
 
 FAMILIES: Registry = Registry("model family")
 
-# Families shipped with ganjax, imported on first lookup (each registers itself).
-BUILTIN = ("mlp", "dcgan", "vae")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -43,8 +44,16 @@ class BuildContext:
   axis_name: str | None = None
 
 
+def builtin_names() -> list[str]:
+  """The family folders shipped in this package: every subpackage with a `family.py`."""
+  here = os.path.dirname(__file__)
+  return sorted(m.name for m in pkgutil.iter_modules([here])
+                if m.ispkg and os.path.isfile(os.path.join(here, m.name, "family.py")))
+
+
 def load_builtin() -> None:
-  for name in BUILTIN:
+  """Imports every shipped family's factory (each registers itself), once per process."""
+  for name in builtin_names():
     importlib.import_module(f"ganjax.families.{name}.family")
 
 
