@@ -47,7 +47,7 @@ demo: data
 	      "checkpoints: $(DEMO_DIR)/checkpoints  TensorBoard: tensorboard --logdir $(DEMO_DIR)"
 
 test: data fid-reference
-	$(PY) -m pytest tests -q
+	$(PY) -m pytest tests -q --durations=15
 
 clean-demo:
 	rm -rf $(DEMO_DIR)

@@ -128,6 +128,6 @@ def test_bfloat16_activations_train_finite_and_close_to_float32(digits_config):
   assert abs(h16[0]["g_loss"] - h32[0]["g_loss"]) < 0.02
   flat = lambda t: np.concatenate([x.ravel() for x in jax.tree.leaves(t)])
   for side in ("g", "d"):
-    a, b = flat(getattr(s32, side).params), flat(getattr(s16, side).params)
+    a, b = flat(s32.players[side].params), flat(s16.players[side].params)
     rel = np.linalg.norm(a - b) / np.linalg.norm(a)
     assert rel < 0.05, f"{side} parameters drifted {rel:.3f} (relative) from float32 in 5 steps"

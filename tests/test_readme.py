@@ -24,6 +24,22 @@ EXPECTED = {"loss", "regularizer", "model", "family"}
 _NAMESPACES: dict[str, dict] = {}
 
 
+@pytest.fixture(scope="module", autouse=True)
+def _registries_restored():
+  """The README's blocks register a loss, a regularizer and families: drop them after this
+  module, so tests that list a registry's names (error messages) see only ganjax's own."""
+  from ganjax.families import FAMILIES, load_builtin
+  from ganjax.losses import LOSSES
+  from ganjax.regularizers import REGULARIZERS
+  load_builtin()
+  saved = {r: dict(r._items) for r in (LOSSES, REGULARIZERS, FAMILIES)}
+  yield
+  for registry, items in saved.items():
+    registry._items.clear()
+    registry._items.update(items)
+  _NAMESPACES.clear()
+
+
 def readme_blocks() -> dict[str, str]:
   found = BLOCK.findall(README.read_text())
   names = [n for n, _ in found]
