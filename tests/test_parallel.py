@@ -126,8 +126,14 @@ def test_bfloat16_activations_train_finite_and_close_to_float32(digits_config):
   # Same parameters and noise at step 0: the losses differ only by bf16 rounding.
   assert abs(h16[0]["d_loss"] - h32[0]["d_loss"]) < 0.02
   assert abs(h16[0]["g_loss"] - h32[0]["g_loss"]) < 0.02
+  # After 5 RMSprop steps (normalised updates turn rounding-level gradient differences into
+  # lr-sized steps) the parameters drift apart by more than the step-0 rounding. runtime.layers
+  # "auto" builds flax's layers in bfloat16 (normalisation and bias adds in bfloat16) and ganjax's
+  # CPU set in float32: measured 0.13 (G) / 0.25 (D) on 2026-12-02; ganjax's CPU set in bfloat16,
+  # whose BatchNorm normalises in float32, 0.04 / 0.05. A dtype bug (bfloat16 parameters, a
+  # wrong cast) moves them by O(1).
   flat = lambda t: np.concatenate([x.ravel() for x in jax.tree.leaves(t)])
   for side in ("g", "d"):
     a, b = flat(s32.players[side].params), flat(s16.players[side].params)
     rel = np.linalg.norm(a - b) / np.linalg.norm(a)
-    assert rel < 0.05, f"{side} parameters drifted {rel:.3f} (relative) from float32 in 5 steps"
+    assert rel < 0.4, f"{side} parameters drifted {rel:.3f} (relative) from float32 in 5 steps"
