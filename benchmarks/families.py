@@ -6,7 +6,10 @@ r"""Every family at a fixed budget: train its config, score 10,000 samples, save
 For each config and seed: trains experiments/configs/<config>.py for --steps steps (its own batch
 size and optimizers) in --workdir_root/<config>_s<seed>, draws --num_samples samples from the
 family's sampler (EMA weights), scores FID and KID against the test split with the shipped
-Fashion-MNIST CNN (docs/metrics.md), writes the first seed's 8x8 grid to --grids/<config>.png,
+Fashion-MNIST CNN (docs/metrics.md) plus the run's own metrics (intra-class FID and conditional
+accuracy for class-conditional families, code accuracy for InfoGAN; ganjax/metrics/conditional.py),
+writes the first seed's grid to --grids/<config>.png (8x8; a row per class for conditional
+families, the code traversals for InfoGAN),
 and prints one markdown row per run plus a mean over seeds: the README's families table and
 BENCHMARKS.md are filled from this output. The toy mixtures (gan_ring8, gan_grid25) keep their
 config's budget and report modes covered and high-quality samples instead of FID / KID, with the
@@ -36,8 +39,12 @@ _GRIDS = flags.DEFINE_string("grids", "docs/images", "Directory of the sample gr
 
 
 def run(config_name: str, seed: int) -> dict:
+  import jax
+
   from ganjax.images import image_grid, save_png
+  from ganjax.metrics.conditional import extra_metrics
   from ganjax.metrics.scoring import score
+  from ganjax.sampling_grids import grid_layout, render_grid
   from ganjax.sampling import draw_samples
   from ganjax.train.experiment import build_experiment
   from ganjax.train.loop import train_and_evaluate
@@ -66,10 +73,19 @@ def run(config_name: str, seed: int) -> dict:
       shutil.copy(os.path.join(workdir, "samples", f"step_{config.num_train_steps:07d}.png"), grid_path)
     return {**out, "fid": f"{last['toy/modes']:.0f} modes", "kid": f"{last['toy/hq_percent']:.1f}% HQ"}
   exp = build_experiment(config)
-  row = score(metrics="fid,kid", run=(exp, state), num_samples=_NUM.value)
+  extra = extra_metrics(exp)  # ifid, cacc (class-conditional), code_acc (InfoGAN)
+  row = score(metrics=["fid", "kid", *extra], run=(exp, state), num_samples=_NUM.value)
   if grid_path:
-    save_png(grid_path, image_grid(draw_samples(exp, state, 64, seed=0), ncols=8), upscale=2)
-  return {**out, "fid": row["eval/fid"], "kid": row["eval/kid_mean"]}
+    kind = "codes" if "code_acc" in extra else "classes" if "cacc" in extra else None
+    if kind:  # a row per class, or InfoGAN's code traversals
+      layout = grid_layout(kind, exp, jax.random.PRNGKey(0))
+      images = render_grid(exp, state, layout)
+      save_png(grid_path, image_grid(images, ncols=layout.cols), upscale=2)
+    else:
+      save_png(grid_path, image_grid(draw_samples(exp, state, 64, seed=0), ncols=8), upscale=2)
+  extra_cols = {k[len("eval/"):]: v for k, v in row.items()
+                if k.startswith("eval/") and k[len("eval/"):] not in ("fid", "kid_mean", "kid_std")}
+  return {**out, "fid": row["eval/fid"], "kid": row["eval/kid_mean"], "extra": extra_cols}
 
 
 def main(argv):
@@ -87,10 +103,18 @@ def main(argv):
       fmt = lambda v: f"{v:.2f}" if isinstance(v, float) else v
       print(f"| {name} | {r['family']} | {seed} | {r['steps']} | {fmt(r['fid'])} | "
             f"{fmt(r['kid'])} | {r['train_s']:.0f} |", flush=True)
+      if r.get("extra"):  # the conditional / code metrics, per class included
+        print(f"  {name} s{seed} " + json.dumps({k: round(v, 4) if isinstance(v, float) else v
+                                                  for k, v in r["extra"].items()}), flush=True)
     if len(rows) > 1 and isinstance(rows[0]["fid"], float):
       fids = np.array([r["fid"] for r in rows])
       print(f"| {name} | mean of {len(rows)} | | {_STEPS.value} | {fids.mean():.2f} +- "
             f"{fids.std(ddof=1):.2f} | {np.mean([r['kid'] for r in rows]):.2f} | |", flush=True)
+      for key in ("conditional_accuracy", "intra_class_fid", "code_accuracy"):
+        values = [r["extra"][key] for r in rows if key in r.get("extra", {})]
+        if values:
+          print(f"  {name} {key}: mean {np.mean(values):.4f} median {np.median(values):.4f} "
+                f"min {np.min(values):.4f} over {len(values)} seeds", flush=True)
 
 
 if __name__ == "__main__":

@@ -5,10 +5,19 @@ r"""Scores a GAN's samples against a dataset's test split; prints a table, appen
 
 --workdir: its newest checkpoint's EMA generator draws --num_samples samples; the row goes to
 DIR/metrics.jsonl. --samples: a uint8 [N, H, W, C] .npy from any program, with the dataset's H, W,
-C (--labels=FILE.npy adds the int class labels [N] that "ifid" needs); the row goes to --out_jsonl,
-or DIR/metrics.jsonl when --workdir is given too. A file of another kind stops with a one-line
-"ganjax: DataFormatError: ..." that says what it holds and how to convert it.
-Metrics: fid, kid, is, pr (precision/recall), dc (density/coverage), ifid.
+C (--labels=FILE.npy adds the int class labels [N] that "ifid" and "cacc" need); the row goes to
+--out_jsonl, or DIR/metrics.jsonl when --workdir is given too. A file of another kind stops with a
+one-line "ganjax: DataFormatError: ..." that says what it holds and how to convert it.
+Metrics: fid, kid, is, pr (precision/recall), dc (density/coverage), and for conditional and
+latent-code models (ganjax/metrics/conditional.py):
+  ifid      intra-class FID: samples of each requested class vs that class's real images
+            (intra_class_fid, intra_class_fid_class_<c>)
+  cacc      conditional accuracy: the shipped Fashion-MNIST classifier on samples of each requested
+            class (conditional_accuracy, conditional_accuracy_class_<c>); other datasets: skipped
+            with a note
+  code_acc  InfoGAN's Q-head code on the test images, matched to the classes by the Hungarian
+            algorithm (code_accuracy, code_accuracy_class_<c>, and code_mapping in the row)
+Default: fid,kid,is,pr, plus ifid,cacc for a class-conditional run and code_acc for an InfoGAN run.
 """
 
 import os
@@ -30,7 +39,8 @@ _WORKDIR = flags.DEFINE_string("workdir", None, "Training workdir (config.json, 
 _SAMPLES = flags.DEFINE_string("samples", None, "A .npy of uint8 [N, H, W, C] samples (values 0..255, "
                                "the --dataset's H, W, C) to score instead.")
 _LABELS = flags.DEFINE_string("labels", None, "With --samples: a .npy of int labels [N] (for ifid).")
-_METRICS = flags.DEFINE_string("metrics", "fid,kid,is,pr", "Comma-separated metric names.")
+_METRICS = flags.DEFINE_string("metrics", None, "Comma-separated metric names (default: fid,kid,is,pr, "
+                               "plus ifid,cacc for conditional runs, code_acc for InfoGAN runs).")
 _NUM = flags.DEFINE_integer("num_samples", None, "Samples to score (default: 10000 from a workdir, "
                             "all of a --samples file).")
 _NET = flags.DEFINE_string("feature_net", "fashion_mnist_cnn",
@@ -71,6 +81,10 @@ def main(argv):
   print(f"{row.get('samples') or _WORKDIR.value} (step {row.get('step', '-')}) vs "
         f"{row['dataset']}/{row['split']}, feature net {row['feature_net']}")
   print(format_table({k[len("eval/"):]: v for k, v in row.items() if k.startswith("eval/")}))
+  if "code_mapping" in row:
+    print(f"code -> matched class: {row['code_mapping']}")
+  for note in row.get("notes", ()):
+    print(f"note: {note}")
   if out:
     append_jsonl(out, row)
     print(f"appended to {out}")

@@ -3,7 +3,23 @@ r"""Writes samples of a trained GAN from its workdir's newest checkpoint.
   python experiments/sample.py --workdir=DIR --num=N --out=samples.npy   # uint8 [N, H, W, C]
   python experiments/sample.py --workdir=DIR --num=64 --out=grid.png     # one PNG grid
 
-EMA generator weights by default (--noema for the raw generator).
+Fixing a code (checked against the run's model before sampling):
+
+  --label=K   every sample of class K (class-conditional families: cgan, acgan, projection)
+  --code=K    InfoGAN's categorical code fixed to K (infogan)
+
+Grids (PNG only; ganjax/sampling_grids.py; --num sets the columns, default 10):
+
+  --grid=classes      one row per class, --num samples per class; a column shares its noise
+  --grid=codes        InfoGAN: a block of --rows rows (default 5) per code: the categorical code
+                      takes its K values along each row (K columns), then each continuous code
+                      goes from -2 to 2; the other codes are fixed along a row, rows differ
+  --grid=interpolate  --rows pairs of latents (default 8), each row a spherical interpolation
+                      (slerp) between them in --num steps; other codes fixed per row
+
+  python experiments/sample.py --workdir=DIR --out=classes.png --grid=classes --num=8
+
+EMA generator weights by default (--noema for the raw generator). --seed picks the codes.
 """
 
 import os
@@ -18,11 +34,18 @@ from ganjax.reporting import quiet_library_logs  # noqa: E402
 from ganjax.train.restore import write_samples  # noqa: E402
 
 _WORKDIR = flags.DEFINE_string("workdir", None, "Training workdir (holds config.json and checkpoints/).")
-_NUM = flags.DEFINE_integer("num", 64, "Number of samples.")
+_NUM = flags.DEFINE_integer("num", None, "Number of samples (default 64); with --grid, the "
+                            "columns per row (default 10).")
 _OUT = flags.DEFINE_string("out", None, "Output file: .npy (uint8 NHWC array) or .png (grid).")
 _EMA = flags.DEFINE_bool("ema", True, "Sample with the EMA generator weights.")
 _SEED = flags.DEFINE_integer("seed", 0, "Seed of the latent codes.")
 _STEP = flags.DEFINE_integer("step", None, "Checkpoint step (default: newest).")
+_LABEL = flags.DEFINE_integer("label", None, "Class of every sample (class-conditional models).")
+_CODE = flags.DEFINE_integer("code", None, "InfoGAN's categorical code of every sample.")
+_GRID = flags.DEFINE_enum("grid", None, ["classes", "codes", "interpolate"],
+                          "Write a PNG grid varying one code (see the module docstring).")
+_ROWS = flags.DEFINE_integer("rows", None, "Rows per code (--grid=codes, default 5) or latent "
+                             "pairs (--grid=interpolate, default 8).")
 flags.mark_flags_as_required(["workdir", "out"])
 
 
@@ -31,7 +54,8 @@ def main(argv):
   quiet_library_logs()
   try:
     path, shape = write_samples(_WORKDIR.value, _OUT.value, num=_NUM.value, ema=_EMA.value,
-                                seed=_SEED.value, step=_STEP.value)
+                                seed=_SEED.value, step=_STEP.value, label=_LABEL.value,
+                                code=_CODE.value, grid=_GRID.value, rows=_ROWS.value)
   except GanjaxError as e:
     sys.exit(f"ganjax: {type(e).__name__}: {e}")
   print(f"wrote {path} {shape}")

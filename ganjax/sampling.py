@@ -14,19 +14,22 @@ from ganjax.images import to_uint8
 
 
 def iter_samples(exp, state: GANState, num: int, *, ema: bool = True, seed: int = 0,
-                 batch_size: int = 256):
+                 batch_size: int = 256, fix: dict | None = None):
   """Yields num samples in batches of up to `batch_size`: uint8 [b, *data_shape] (images) or
-  float32 (non-image data). Only one batch is in host memory at a time."""
+  float32 (non-image data). Only one batch is in host memory at a time. `fix`: scalar codes
+  every sample shares ({"label": 3}; ganjax/sampling_grids.py `sample_fix`)."""
   key = jax.random.PRNGKey(seed)
+  kwargs = {} if fix is None else {"fix": fix}
   for i, s in enumerate(range(0, num, batch_size)):
-    out = jax.device_get(exp.sample(state, jax.random.fold_in(key, i), min(batch_size, num - s), ema=ema))
+    out = jax.device_get(exp.sample(state, jax.random.fold_in(key, i), min(batch_size, num - s),
+                                    ema=ema, **kwargs))
     yield to_uint8(out) if len(exp.data_shape) == 3 else out
 
 
 def draw_samples(exp, state: GANState, num: int, *, ema: bool = True, seed: int = 0,
-                 batch_size: int = 256) -> np.ndarray:
+                 batch_size: int = 256, fix: dict | None = None) -> np.ndarray:
   """num samples as uint8 [num, *data_shape] (images) or float32 (non-image data)."""
-  chunks = list(iter_samples(exp, state, num, ema=ema, seed=seed, batch_size=batch_size))
+  chunks = list(iter_samples(exp, state, num, ema=ema, seed=seed, batch_size=batch_size, fix=fix))
   if not chunks:
     return np.zeros((0, *exp.data_shape), np.uint8 if len(exp.data_shape) == 3 else np.float32)
   return np.concatenate(chunks)

@@ -14,17 +14,33 @@ def device_key(key: jax.Array, axis_name: str | None) -> jax.Array:
   return jax.random.fold_in(key, jax.lax.axis_index(axis_name))
 
 
-def global_normal(key: jax.Array, batch_size: int, dim: int, axis_name: str | None = None) -> jax.Array:
-  """Standard normal codes [batch_size, dim] float32.
-
-  Under shard_map (`axis_name` set, `batch_size` the per-device size) every device draws the
-  global batch's codes and keeps its own rows, so the codes do not depend on the device count.
-  """
+def global_draw(draw, key: jax.Array, batch_size: int, axis_name: str | None = None) -> jax.Array:
+  """draw(key, n) -> [n, ...] for the batch. Under shard_map (`axis_name` set, `batch_size` the
+  per-device size) every device draws the global batch and keeps its own rows, so the draws do
+  not depend on the device count."""
   if axis_name is None:
-    return jax.random.normal(key, (batch_size, dim), jnp.float32)
+    return draw(key, batch_size)
   n, i = jax.lax.psum(1, axis_name), jax.lax.axis_index(axis_name)
-  z = jax.random.normal(key, (batch_size * n, dim), jnp.float32)
-  return jax.lax.dynamic_slice_in_dim(z, i * batch_size, batch_size)
+  return jax.lax.dynamic_slice_in_dim(draw(key, batch_size * n), i * batch_size, batch_size)
+
+
+def global_normal(key: jax.Array, batch_size: int, dim: int, axis_name: str | None = None) -> jax.Array:
+  """Standard normal codes [batch_size, dim] float32, the same rows on any device count."""
+  return global_draw(lambda k, n: jax.random.normal(k, (n, dim), jnp.float32), key, batch_size,
+                     axis_name)
+
+
+def global_randint(key: jax.Array, batch_size: int, high: int, axis_name: str | None = None) -> jax.Array:
+  """Uniform integers [batch_size] int32 in [0, high) (class labels, categorical codes)."""
+  return global_draw(lambda k, n: jax.random.randint(k, (n,), 0, high, jnp.int32), key, batch_size,
+                     axis_name)
+
+
+def global_uniform(key: jax.Array, batch_size: int, dim: int, low: float, high: float,
+                   axis_name: str | None = None) -> jax.Array:
+  """Uniform codes [batch_size, dim] float32 in [low, high)."""
+  return global_draw(lambda k, n: jax.random.uniform(k, (n, dim), jnp.float32, low, high), key,
+                     batch_size, axis_name)
 
 
 # The latent codes of a latent-vector generator.

@@ -31,3 +31,8 @@ class DOutput:
 def logits_of(out) -> jax.Array:
   """The adversarial logits of a discriminator output (a DOutput or a bare array)."""
   return out.logits if isinstance(out, DOutput) else out
+
+
+def as_output(out) -> DOutput:
+  """A discriminator's output as a DOutput (a bare logits array becomes DOutput(logits))."""
+  return out if isinstance(out, DOutput) else DOutput(logits=out)

@@ -10,6 +10,7 @@ from ganjax.core.networks import Networks
 from ganjax.core.phases import Family
 from ganjax.errors import ConfigError
 from ganjax.objectives import build_adversarial
+from ganjax.objectives.priors import GaussianPrior
 
 
 def latent_dim_of(config) -> int:
@@ -25,7 +26,7 @@ def latent_gan_family(config, ctx, generator, critic) -> Family:
   nets = Networks({"g": generator, "d": critic})
   latent = latent_dim_of(config)
   field = ctx.spec.data_field
-  objective = build_adversarial(config, nets, latent_dim=latent, generator="g", critic="d",
+  objective = build_adversarial(config, nets, prior=GaussianPrior(latent), generator="g", critic="d",
                                 generator_player="g", critic_player="d", field=field,
                                 axis_name=ctx.axis_name)
   return Family(networks=nets.modules, players={"g": ("g",), "d": ("d",)},

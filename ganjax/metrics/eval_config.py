@@ -1,7 +1,8 @@
 """The periodic-evaluation fields of a training config, checked before anything compiles.
 
   eval_every        score EMA samples every N steps (and at the last step); 0 = off
-  eval_metrics      comma-separated metric names (evaluation.METRICS: fid, kid, is, pr, dc)
+  eval_metrics      comma-separated metric names (evaluation.METRICS: fid, kid, is, pr, dc; ifid and
+                    cacc for class-conditional runs, code_acc for InfoGAN runs)
   eval_num_samples  samples drawn per evaluation
   eval_feature_net  FEATURE_NETS name (default "fashion_mnist_cnn", for 28x28x1 data)
 """
@@ -33,9 +34,8 @@ def check_eval_config(config) -> None:
   metrics = parse_metrics(s["eval_metrics"])  # ConfigError listing valid names
   if not metrics:
     raise ConfigError("config.eval_metrics is empty; name some, e.g. --config.eval_metrics=fid,kid.")
-  if "ifid" in metrics:
-    raise ConfigError("config.eval_metrics: 'ifid' (intra-class FID) needs labelled samples; "
-                      "periodic evaluation draws unconditional samples. Use experiments/evaluate.py.")
+  # ifid / cacc (class-conditional runs) and code_acc (InfoGAN) are checked against the built family
+  # when training starts (PeriodicEvaluator, ganjax/metrics/conditional.py: check_run_metrics).
   num = s["eval_num_samples"]
   least = 10 if "is" in metrics else 6  # IS uses 10 splits; k-NN metrics need more than k=5 points
   if isinstance(num, bool) or not isinstance(num, int) or num < least:

@@ -16,6 +16,7 @@ from typing import Any, Callable, Iterable, Sequence
 
 import numpy as np
 
+from ganjax.metrics import conditional
 from ganjax.metrics import fid as fid_lib
 from ganjax.metrics import inception_score as is_lib
 from ganjax.metrics import kid as kid_lib
@@ -70,7 +71,25 @@ def _dc(real, fake):
 
 @METRICS.register("ifid")
 def _ifid(real, fake):
-  return {"intra_class_fid": fid_lib.intra_class_fid(real, fake)}
+  per_class = conditional.per_class_fid(real, fake)
+  return {"intra_class_fid": float(np.mean(list(per_class.values()))),
+          **conditional.per_class_columns("intra_class_fid", per_class)}
+
+
+# Metrics that read the run, not only the two summaries (ganjax/metrics/conditional.py): scoring.py
+# and periodic.py compute them; `evaluate` leaves them out.
+RUN_METRICS = (conditional.CONDITIONAL_ACCURACY, conditional.CODE_ACCURACY)
+
+
+def _run_metric(name: str):
+  def fn(real, fake):
+    raise ConfigError(f"metric {name!r} reads the run or the sample labels; score it with "
+                      f"ganjax.metrics.scoring.score or periodic evaluation.")
+  return fn
+
+
+for _name in RUN_METRICS:
+  METRICS.register(_name, _run_metric(_name))
 
 
 def parse_metrics(names: str | Sequence[str]) -> list[str]:
@@ -118,12 +137,14 @@ def reference_summary(net: FeatureNet, dataset_cfg: Any, split: str = "test", *,
 def evaluate(net: FeatureNet, fake_batches: Iterable, real: FeatureSummary, metrics: Sequence[str], *,
              keep_features: int = DEFAULT_KEEP_FEATURES, limit: int | None = None) -> dict[str, float]:
   """Scores samples (uint8 batches, or (images, labels) pairs for "ifid") against `real`.
-  Returns {column: value} with every requested metric's columns and "num_samples"."""
+  Returns {column: value} with every requested metric's columns and "num_samples" (RUN_METRICS
+  are the caller's: ganjax/metrics/scoring.py)."""
   metrics = parse_metrics(metrics)
   fake = summarize(net, fake_batches, keep_features=keep_features, limit=limit)
   scores: dict[str, float] = {"num_samples": float(fake.num)}
   for name in metrics:
-    scores.update(METRICS.get(name)(real, fake))
+    if name not in RUN_METRICS:
+      scores.update(METRICS.get(name)(real, fake))
   return scores
 
 

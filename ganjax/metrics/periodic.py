@@ -2,6 +2,10 @@
 split, log the scores (TensorBoard and metrics.jsonl, as "eval/<column>") and keep the checkpoint
 with the lowest FID in WORKDIR/checkpoints_best, an orbax manager of its own that the keep-last-N
 rotation of WORKDIR/checkpoints never touches.
+
+Class-conditional runs may add "ifid" and "cacc" to config.eval_metrics (their samples are then
+drawn for balanced requested labels), InfoGAN runs "code_acc" (its Q head on the test split):
+ganjax/metrics/conditional.py.
 """
 
 from __future__ import annotations
@@ -11,6 +15,9 @@ import os
 import orbax.checkpoint as ocp
 from absl import logging
 
+from ganjax.errors import ConfigError
+from ganjax.metrics import conditional as cond
+from ganjax.metrics.data import load_split
 from ganjax.metrics.eval_config import eval_settings
 from ganjax.metrics.evaluation import evaluate, parse_metrics, reference_summary
 from ganjax.metrics.features import build_feature_net
@@ -39,17 +46,48 @@ class PeriodicEvaluator:
       return
     self.exp, self.num = exp, s["eval_num_samples"]
     self.metrics = parse_metrics(s["eval_metrics"])
+    cond.check_run_metrics(exp, self.metrics)
+    self.num_classes = cond.run_num_classes(exp)
+    self.labelled = bool(self.num_classes) and any(m in cond.LABELLED_METRICS for m in self.metrics)
+    if "ifid" in self.metrics and self.num < 2 * self.num_classes:
+      raise ConfigError(f"config.eval_num_samples={self.num} is too few for 'ifid': each of the "
+                        f"{self.num_classes} classes needs at least 2 samples (use >= "
+                        f"{2 * self.num_classes}; FID is only stable from thousands).")
     self.seed = config.seed + EVAL_SEED_OFFSET
     self.net = build_feature_net(s["eval_feature_net"])
     self.real = reference_summary(self.net, config.dataset, "test")
+    self.classifier = None
+    if cond.CONDITIONAL_ACCURACY in self.metrics:
+      note = cond.classifier_note(config.dataset.name, exp.data_shape)
+      if note:
+        logging.warning("%s", note)
+      else:
+        self.classifier = (self.net if s["eval_feature_net"] == "fashion_mnist_cnn"
+                           else build_feature_net("fashion_mnist_cnn"))
+    self.code_data = None
+    if cond.CODE_ACCURACY in self.metrics:  # the test split, read once: 10k images are 8 MB
+      self.code_data = load_split(config.dataset, "test")
+      self.dataset_classes = self.exp.spec.num_classes
     self.best = open_best_manager(workdir) if "fid" in self.metrics else None
 
   def maybe_evaluate(self, step: int, total: int, state, writer) -> dict | None:
     """Scores at multiples of eval_every and at the last step; returns the scores or None."""
     if not self.every or (step % self.every and step != total):
       return None
-    samples = iter_samples(self.exp, state, self.num, seed=self.seed, batch_size=self.net.batch_size)
-    scores = evaluate(self.net, samples, self.real, self.metrics)
+    if self.labelled:
+      samples = cond.iter_labelled_samples(self.exp, state,
+                                           cond.balanced_labels(self.num, self.num_classes),
+                                           seed=self.seed, batch_size=self.net.batch_size)
+    else:
+      samples = iter_samples(self.exp, state, self.num, seed=self.seed, batch_size=self.net.batch_size)
+    tap = cond.PredictionTap(samples, self.classifier) if self.classifier is not None else None
+    scores = evaluate(self.net, tap or samples, self.real, self.metrics)
+    if tap is not None:
+      scores.update(tap.scores(self.num_classes, limit=int(scores["num_samples"])))
+    if self.code_data is not None:
+      code_scores, mapping = cond.run_code_scores(self.exp, state, *self.code_data, self.dataset_classes)
+      scores.update(code_scores)
+      logging.info("step %d InfoGAN code -> matched class: %s", step, mapping)
     writer.write_scalars(step, {f"eval/{k}": v for k, v in scores.items()})
     logging.info("step %d eval: %s", step, ", ".join(f"{k}={v:.4g}" for k, v in scores.items()))
     if self.best is not None and step not in self.best.all_steps():

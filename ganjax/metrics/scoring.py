@@ -10,15 +10,19 @@ from typing import Any, Sequence
 
 import ml_collections
 import numpy as np
+from absl import logging
 
 from ganjax.data.sources import DATASETS, dataset_spec
 from ganjax.errors import ConfigError, DataFormatError
+from ganjax.metrics import conditional as cond
+from ganjax.metrics.data import iter_split
 from ganjax.metrics.evaluation import evaluate, parse_metrics, reference_summary
 from ganjax.metrics.features import build_feature_net
 from ganjax.metrics.summary import DEFAULT_KEEP_FEATURES, batches_of
 from ganjax.sampling import iter_samples
 
 DEFAULT_NUM_SAMPLES = 10_000
+DEFAULT_METRICS = ("fid", "kid", "is", "pr")  # plus conditional.extra_metrics(exp) for a run
 
 
 SAMPLES_EXPECTED = "a .npy of one uint8 array [N, H, W, C] (C in 1 or 3, values 0..255)"
@@ -241,18 +245,29 @@ def load_label_file(path: str, num_samples: int, dataset: str | None = None) -> 
   return labels
 
 
-def score(*, metrics: Sequence[str] | str, run: tuple | None = None, samples: str | None = None,
-          labels: str | None = None, num_samples: int | None = None, feature_net: str = "fashion_mnist_cnn",
-          feature_net_options: dict | None = None, dataset: str | None = None, split: str = "test",
+def score(*, metrics: Sequence[str] | str | None = None, run: tuple | None = None,
+          samples: str | None = None, labels: str | None = None, num_samples: int | None = None,
+          feature_net: str = "fashion_mnist_cnn", feature_net_options: dict | None = None,
+          dataset: str | None = None, split: str = "test",
           keep_features: int = DEFAULT_KEEP_FEATURES, seed: int = 0, ema: bool = True,
           cache_dir: str | None = None) -> dict[str, Any]:
   """Scores samples; returns the row {step?, source, feature_net, dataset, split, eval/<column>...}.
 
   run: (experiment, state) of a restored training run (ganjax/train/restore.py, `restore_run`):
   `num_samples` (default 10k) samples of its sampler (EMA weights with `ema`). samples (+ optional
-  labels, for "ifid"): that file's first `num_samples` (default all). The dataset is `dataset`,
-  else the run's, else fashion_mnist.
+  labels, for "ifid" and "cacc"): that file's first `num_samples` (default all). The dataset is
+  `dataset`, else the run's, else fashion_mnist. metrics: None = DEFAULT_METRICS, plus for a run
+  the ones its kind adds (ifid, cacc for class-conditional runs, code_acc for InfoGAN runs).
+
+  A class-conditional run's samples are drawn for balanced requested labels (0, 1, ..., K-1, 0,
+  ...): "ifid" compares each class's samples with that class's real images (per-class columns
+  intra_class_fid_class_<c>), "cacc" classifies them with the shipped Fashion-MNIST classifier
+  (conditional_accuracy, conditional_accuracy_class_<c>; skipped with a note in row["notes"] for
+  other datasets). "code_acc" reads the `split` images through an InfoGAN run's Q head
+  (code_accuracy, code_accuracy_class_<c>; row["code_mapping"][code] = matched class or -1).
   """
+  if metrics is None:
+    metrics = list(DEFAULT_METRICS) + (cond.extra_metrics(run[0]) if run is not None else [])
   metrics = parse_metrics(metrics)
   if not metrics:
     raise ConfigError("--metrics is empty; name some, e.g. --metrics=fid,kid,is,pr.")
@@ -262,7 +277,17 @@ def score(*, metrics: Sequence[str] | str, run: tuple | None = None, samples: st
     raise ConfigError("--labels=FILE.npy goes with --samples=FILE.npy: the class labels of those samples.")
   if num_samples is not None and num_samples < 2:
     raise ConfigError(f"--num_samples must be >= 2, got {num_samples}.")
+  if samples is not None:
+    if cond.CONDITIONAL_ACCURACY in metrics and not labels:
+      raise ConfigError("metric cacc (conditional accuracy) needs the labels the samples were drawn "
+                        "for: add --labels=FILE.npy.")
+    if cond.CODE_ACCURACY in metrics:
+      raise ConfigError("metric code_acc reads an InfoGAN run's Q head: pass --workdir=DIR of an "
+                        "infogan run (without --samples).")
+  else:
+    cond.check_run_metrics(run[0], metrics)
   row: dict[str, Any] = {"source": "evaluate", "feature_net": feature_net, "metrics": ",".join(metrics)}
+  notes: list[str] = []
   dataset_cfg = None
   if run is not None:
     dataset_cfg = run[0].config.dataset
@@ -274,18 +299,49 @@ def score(*, metrics: Sequence[str] | str, run: tuple | None = None, samples: st
     images = load_sample_file(samples, dataset_cfg.name)
     label_array = load_label_file(labels, len(images), dataset_cfg.name) if labels else None
   net = build_feature_net(feature_net, **(feature_net_options or {}))
+  num_classes = dataset_spec(dataset_cfg.name).num_classes
   if samples is not None:
     net.check_images(images)
     batches = batches_of(images, label_array, batch_size=net.batch_size)
     row["samples"] = os.path.abspath(samples)
+    image_shape = images.shape[1:]
   else:
     exp, state = run
     num_samples = num_samples or DEFAULT_NUM_SAMPLES
-    batches = iter_samples(exp, state, num_samples, ema=ema, seed=seed, batch_size=net.batch_size)
+    num_classes = cond.run_num_classes(exp) or num_classes
+    if cond.run_num_classes(exp) and any(m in cond.LABELLED_METRICS for m in metrics):
+      batches = cond.iter_labelled_samples(exp, state, cond.balanced_labels(num_samples, num_classes),
+                                           seed=seed, ema=ema, batch_size=net.batch_size)
+    else:
+      batches = iter_samples(exp, state, num_samples, ema=ema, seed=seed, batch_size=net.batch_size)
     row["step"] = int(state.step)
+    image_shape = exp.data_shape
+  tap = None
+  if cond.CONDITIONAL_ACCURACY in metrics:
+    note = cond.classifier_note(dataset_cfg.name, image_shape)
+    if note:
+      notes.append(note)
+      logging.warning("%s", note)
+    else:
+      shipped = feature_net == "fashion_mnist_cnn" and not feature_net_options
+      tap = cond.PredictionTap(batches, net if shipped else build_feature_net("fashion_mnist_cnn"))
   real = reference_summary(net, dataset_cfg, split, keep_features=keep_features, cache_dir=cache_dir)
-  scores = evaluate(net, batches, real, metrics, keep_features=keep_features, limit=num_samples)
+  scores = evaluate(net, tap or batches, real, metrics, keep_features=keep_features, limit=num_samples)
+  if tap is not None:
+    scores.update(tap.scores(num_classes, limit=int(scores["num_samples"])))
+  if cond.CODE_ACCURACY in metrics:
+    exp, state = run
+    codes, truth = [], []
+    for split_images, split_labels in iter_split(dataset_cfg, split):
+      codes.append(cond.infogan_code_predictions(exp, state, split_images))
+      truth.append(split_labels)
+    code_scores, mapping = cond.code_scores(np.concatenate(codes), np.concatenate(truth),
+                                            cond.run_code_dim(exp), num_classes)
+    scores.update(code_scores)
+    row["code_mapping"] = [mapping.get(c, -1) for c in range(cond.run_code_dim(exp))]
   row.update({f"eval/{k}": v for k, v in scores.items()})
+  if notes:
+    row["notes"] = notes
   return row
 
 

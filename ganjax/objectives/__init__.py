@@ -8,23 +8,27 @@ strategy (`config.g_objective`) and the critic steps (`config.d_steps`).
 
 from ganjax.augment import build_augment
 from ganjax.losses import get_loss
-from ganjax.objectives.adversarial import AdversarialObjective, PenaltyInputs
+from ganjax.objectives.adversarial import AdversarialObjective, AuxTerm, PenaltyInputs
 from ganjax.objectives.generator_losses import G_OBJECTIVES
 from ganjax.regularizers import build_d_penalty
 
 
-def build_adversarial(config, nets, *, latent_dim: int, generator: str, critic: str,
+def build_adversarial(config, nets, *, prior, generator: str, critic: str,
                       generator_player: str, critic_player: str, field: str,
+                      critic_reads_label: bool = False, aux: tuple = (),
                       axis_name=None) -> AdversarialObjective:
+  """prior: the generator's codes (ganjax/objectives/priors.py); critic_reads_label: D is called
+  as D(x, labels); aux: AuxTerm losses on D's auxiliary heads."""
   d_penalty, penalty_techniques = build_d_penalty(config, critic_player)
   augment, augment_techniques = build_augment(config, axis_name)
   return AdversarialObjective(
       nets=nets, loss=get_loss(config.loss, **dict(config.get("loss_kwargs", {}))),
-      latent_dim=latent_dim, generator=generator, critic=critic,
+      prior=prior, generator=generator, critic=critic,
       generator_player=generator_player, critic_player=critic_player, field=field,
+      critic_reads_label=critic_reads_label, aux=tuple(aux),
       d_steps=config.get("d_steps", 1), axis_name=axis_name, augment=augment, d_penalty=d_penalty,
       techniques=(*penalty_techniques, *augment_techniques),
       g_objective=G_OBJECTIVES.get(config.get("g_objective", "adversarial")))
 
 
-__all__ = ["AdversarialObjective", "PenaltyInputs", "G_OBJECTIVES", "build_adversarial"]
+__all__ = ["AdversarialObjective", "AuxTerm", "PenaltyInputs", "G_OBJECTIVES", "build_adversarial"]

@@ -1,9 +1,15 @@
-"""The two-player adversarial objective: a critic network against a latent-vector generator.
+"""The two-player adversarial objective: a critic network against a generator fed by a prior.
 
-Families with a generator G(z) and a critic D(x) (MLP GAN, DCGAN, and the conditional families
-built on them) use it with their own network and player names. Phases:
+Families with a generator G(codes) and a critic D(x) (MLP GAN, DCGAN, and the conditional and
+latent-code families built on them: cGAN, ACGAN, projection, InfoGAN) use it with their own
+network and player names. Phases:
 
   Phase("d", critic player, d_loss, repeat=d_steps)   then   Phase("g", generator player, g_loss)
+
+Conditioning: the prior (ganjax/objectives/priors.py) draws the generator's codes, a class label
+among them for conditional families; with `critic_reads_label` D is called as D(x, labels) (real
+labels from the batch's `label_field`, fake ones from the codes). Auxiliary heads (ACGAN's
+classifier, InfoGAN's Q) add `aux` terms that read D's structured output (DOutput) to both losses.
 
 Keys: each loss splits its phase key into (latent, dropout, augmentation, penalty) keys. Under
 shard_map (`axis_name` set) dropout and penalty keys are folded with the device index
@@ -13,14 +19,14 @@ shard_map (`axis_name` set) dropout and penalty keys are folded with the device 
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, Callable, NamedTuple
+from typing import Any, Callable, NamedTuple, Protocol
 
 import jax
 import jax.numpy as jnp
 
-from ganjax.core.keys import device_key, sample_latent
+from ganjax.core.keys import device_key
 from ganjax.core.networks import Networks
-from ganjax.core.outputs import logits_of
+from ganjax.core.outputs import DOutput, as_output
 from ganjax.core.phases import Phase
 from ganjax.core.state import GANState
 from ganjax.nn.minibatch import mixes_examples
@@ -52,25 +58,42 @@ Augment = Callable[[jax.Array, jax.Array, GANState], jax.Array]
 Penalty = Callable[[PenaltyInputs], tuple[jax.Array, dict]]
 
 
+class AuxTerm(Protocol):
+  """A loss term on an auxiliary head of D (ACGAN's classifier, InfoGAN's Q head).
+
+  d(real_out, fake_out, real_labels, codes) -> (scalar added to D's loss, metrics)
+  g(fake_out, codes) -> (scalar added to G's loss, metrics)
+  real_out / fake_out: DOutput of D on the real / fake batch; real_labels: [B] int32 or None;
+  codes: the prior's codes of the fake batch (ganjax/objectives/priors.py).
+  """
+  def d(self, real_out: DOutput, fake_out: DOutput, real_labels, codes: dict): ...
+  def g(self, fake_out: DOutput, codes: dict): ...
+
+
 @dataclasses.dataclass(frozen=True)
 class AdversarialObjective:
-  """nets: the family's Networks; generator: z [B, latent_dim] -> samples [B, ...]; critic:
-  samples -> DOutput (or logits); loss: a ganjax.losses entry on the logits.
+  """nets: the family's Networks; generator: *prior.generator_args(codes) -> samples [B, ...];
+  critic: samples (and labels with `critic_reads_label`) -> DOutput (or logits); loss: a
+  ganjax.losses entry on the logits; prior: draws the codes (ganjax/objectives/priors.py).
 
-  field: the batch field holding real samples ("image", "points"). augment: optional
-  differentiable augmentation of everything D sees, in the D and the G loss (DiffAugment, ADA).
-  d_penalty: optional sum of regularizers added to the D loss. techniques: the StatefulTechnique
-  those pieces keep in `state.extras`. g_objective: what G minimises, a
-  ganjax.objectives.generator_losses strategy.
+  field: the batch field holding real samples ("image", "points"); label_field: the one holding
+  real class labels. augment: optional differentiable augmentation of everything D sees, in the D
+  and the G loss (DiffAugment, ADA). d_penalty: optional sum of regularizers added to the D loss.
+  aux: AuxTerm loss terms on D's auxiliary heads. techniques: the StatefulTechnique those pieces
+  keep in `state.extras`. g_objective: what G minimises, a ganjax.objectives.generator_losses
+  strategy.
   """
   nets: Networks
   loss: Callable
-  latent_dim: int
+  prior: Any
   generator: str
   critic: str
   generator_player: str
   critic_player: str
   field: str = "image"
+  label_field: str = "label"
+  critic_reads_label: bool = False
+  aux: tuple = ()
   d_steps: int = 1
   axis_name: str | None = None
   augment: Augment | None = None
@@ -84,37 +107,60 @@ class AdversarialObjective:
     return (Phase("d", self.critic_player, self.d_loss, repeat=self.d_steps),
             Phase("g", self.generator_player, self.g_loss))
 
+  @property
+  def latent_dim(self) -> int:
+    return self.prior.latent_dim
+
+  @property
+  def num_classes(self) -> int:
+    """Classes the generator is conditioned on (0: unconditional)."""
+    return self.prior.categorical.get("label", 0)
+
+  @property
+  def reads_labels(self) -> bool:
+    """Whether the losses read the batch's real labels (conditional D, ACGAN's classifier)."""
+    return self.critic_reads_label or bool(self.aux and self.num_classes)
+
   # ---------------------------------------------------------------- pieces strategies call
 
-  def fake(self, g_params, state: GANState, batch_size: int, key: jax.Array):
-    """(G(z) [B, ...] in train mode, G's updated collections)."""
-    z = sample_latent(key, batch_size, self.latent_dim, self.axis_name)
-    params = None if g_params is None else g_params[self.generator]
-    return self.nets.apply(state, self.generator, z, params=params, train=True)
+  def draw(self, key: jax.Array, batch_size: int) -> dict:
+    """The prior's codes for a training batch (global over devices under shard_map)."""
+    return self.prior.sample(key, batch_size, self.axis_name)
 
-  def critic_output(self, d_params, state: GANState, x, key, *, per_device_key: bool = True):
-    """(D's output on `x` in train mode, D's updated collections)."""
+  def fake(self, g_params, state: GANState, codes: dict):
+    """(G(codes) [B, ...] in train mode, G's updated collections)."""
+    params = None if g_params is None else g_params[self.generator]
+    return self.nets.apply(state, self.generator, *self.prior.generator_args(codes),
+                           params=params, train=True)
+
+  def critic_output(self, d_params, state: GANState, x, key, labels=None, *,
+                    per_device_key: bool = True):
+    """(D's DOutput on `x` (with `labels` when D reads them) in train mode, D's collections)."""
     key = device_key(key, self.axis_name) if per_device_key else key
     params = None if d_params is None else d_params[self.critic]
-    return self.nets.apply(state, self.critic, x, params=params, train=True, key=key)
+    args = (x, labels) if self.critic_reads_label else (x,)
+    out, cols = self.nets.apply(state, self.critic, *args, params=params, train=True, key=key)
+    return as_output(out), cols
 
-  def fake_logits(self, d_params, state: GANState, fake, key) -> jax.Array:
-    """D's logits on the fake batch alone (collection updates dropped)."""
-    return logits_of(self.critic_output(d_params, state, fake, key)[0])
+  def fake_output(self, d_params, state: GANState, fake, key, labels=None) -> DOutput:
+    """D's output on the fake batch alone (collection updates dropped)."""
+    return self.critic_output(d_params, state, fake, key, labels)[0]
 
-  def logits(self, d_params, state: GANState, real, fake, key):
-    """(real logits, fake logits, D's updated collections)."""
+  def outputs(self, d_params, state: GANState, real, fake, key, real_labels=None,
+              fake_labels=None):
+    """(D's DOutput on real, on fake, D's updated collections)."""
     if mixes_examples(self.nets[self.critic]):
       # Minibatch layers (ganjax/nn/minibatch.py) must see real and fake as separate batches.
       kr, kf = jax.random.split(device_key(key, self.axis_name))
-      out_r, cols = self.critic_output(d_params, state, real, kr, per_device_key=False)
+      out_r, cols = self.critic_output(d_params, state, real, kr, real_labels, per_device_key=False)
       state = _with_collections(state, self.critic_player, self.critic, cols)
-      out_f, cols = self.critic_output(d_params, state, fake, kf, per_device_key=False)
-      return logits_of(out_r), logits_of(out_f), cols
+      out_f, cols = self.critic_output(d_params, state, fake, kf, fake_labels, per_device_key=False)
+      return out_r, out_f, cols
     # Real and fake through D in one call: one larger matmul beats two dispatches.
-    out, cols = self.critic_output(d_params, state, jnp.concatenate([real, fake]), key)
-    logits = logits_of(out)
-    return logits[: real.shape[0]], logits[real.shape[0]:], cols
+    n = real.shape[0]
+    labels = None if real_labels is None else jnp.concatenate([real_labels, fake_labels])
+    out, cols = self.critic_output(d_params, state, jnp.concatenate([real, fake]), key, labels)
+    return jax.tree.map(lambda a: a[:n], out), jax.tree.map(lambda a: a[n:], out), cols
 
   def augmented(self, state: GANState, real, fake, key):
     """(real, fake) as D sees them: augmented with independent randomness when configured."""
@@ -123,44 +169,78 @@ class AdversarialObjective:
     kr, kf = jax.random.split(key)
     return self.augment(real, kr, state), self.augment(fake, kf, state)
 
+  def _labels(self, batch, codes):
+    """(real labels, fake labels) when the losses read them, else (None, None)."""
+    if not self.reads_labels:
+      return None, None
+    return batch[self.label_field].astype(jnp.int32), self.prior.labels(codes)
+
   # ---------------------------------------------------------------- phase losses
 
   def d_loss(self, d_params, state: GANState, batch, key):
     kz, kdrop, kaug, kpen = jax.random.split(key, 4)
     real = batch[self.field]
-    fake, _ = self.fake(None, state, real.shape[0], kz)  # G's BN updates are kept in g_loss
+    codes = self.draw(kz, real.shape[0])
+    real_y, fake_y = self._labels(batch, codes)
+    fake, _ = self.fake(None, state, codes)  # G's BN updates are kept in g_loss
     real, fake = self.augmented(state, real, jax.lax.stop_gradient(fake), kaug)
-    real_logits, fake_logits, d_cols = self.logits(d_params, state, real, fake, kdrop)
+    out_r, out_f, d_cols = self.outputs(d_params, state, real, fake, kdrop, real_y, fake_y)
+    real_logits, fake_logits = out_r.logits, out_f.logits
     d_loss, _ = self.loss(real_logits, fake_logits)
     metrics = {"d_loss": d_loss, "d_real": jnp.mean(jax.nn.sigmoid(real_logits)),
                "d_fake": jnp.mean(jax.nn.sigmoid(fake_logits)),
                # sign of D(real): ADA's overfitting heuristic r_t reads this.
                "d_real_sign": jnp.mean(jnp.sign(real_logits))}
+    extra = {}
+    for term in self.aux:
+      term_loss, term_metrics = term.d(out_r, out_f, real_y, codes)
+      d_loss, extra = d_loss + term_loss, {**extra, **term_metrics}
     if self.d_penalty is not None:
       kdrop, kpen = device_key(kdrop, self.axis_name), device_key(kpen, self.axis_name)
-      critic = lambda x: logits_of(self.critic_output(d_params, state, x, kdrop,
-                                                      per_device_key=False)[0])
+      # Penalties see D as a function of the samples alone, at the real batch's labels.
+      critic = lambda x: self.critic_output(d_params, state, x, kdrop, real_y,
+                                            per_device_key=False)[0].logits
       penalty, penalty_metrics = self.d_penalty(PenaltyInputs(
           critic, real, fake, real_logits, fake_logits, d_params, state, kpen))
-      metrics = {**metrics, **penalty_metrics, "d_adv_loss": d_loss}
+      extra = {**extra, **penalty_metrics}
       d_loss = d_loss + penalty
-      metrics["d_loss"] = d_loss
+    if self.aux or self.d_penalty is not None:
+      metrics = {**metrics, **extra, "d_adv_loss": metrics["d_loss"], "d_loss": d_loss}
     return d_loss, (metrics, {self.critic: d_cols})
 
   def g_loss(self, g_params, state: GANState, batch, key):
     kz, kdrop, kaug, _ = jax.random.split(key, 4)
     real = batch[self.field]
-    fake, g_cols = self.fake(g_params, state, real.shape[0], kz)
+    codes = self.draw(kz, real.shape[0])
+    real_y, fake_y = self._labels(batch, codes)
+    fake, g_cols = self.fake(g_params, state, codes)
     real, fake = self.augmented(state, real, fake, kaug)
-    g_loss, metrics = self.g_objective(self, state, real, fake, kdrop)
-    return g_loss, ({"g_loss": g_loss, **metrics}, {self.generator: g_cols})
+    g_loss, metrics, fake_out = self.g_objective(self, state, real, fake, kdrop, (real_y, fake_y))
+    metrics = {"g_loss": g_loss, **metrics}
+    for term in self.aux:
+      term_loss, term_metrics = term.g(fake_out, codes)
+      g_loss, metrics = g_loss + term_loss, {**metrics, **term_metrics}
+    if self.aux:
+      metrics = {**metrics, "g_adv_loss": metrics["g_loss"], "g_loss": g_loss}
+    return g_loss, (metrics, {self.generator: g_cols})
 
-  # ---------------------------------------------------------------- sampling
+  # ---------------------------------------------------------------- sampling and inspection
 
-  def sample(self, state: GANState, key: jax.Array, num: int, *, ema: bool = True) -> jax.Array:
-    """num samples [num, ...] float32 from z ~ N(0, I), eval mode (EMA weights with `ema`)."""
-    z = sample_latent(key, num, self.latent_dim)
-    return self.nets.apply(state, self.generator, z, train=False, ema=ema)[0]
+  def critic_eval(self, state: GANState, x: jax.Array, labels=None) -> DOutput:
+    """D's DOutput on samples x [B, ...] in eval mode (InfoGAN's code predictions read its q)."""
+    args = (x, labels) if self.critic_reads_label else (x,)
+    return as_output(self.nets.apply(state, self.critic, *args, train=False)[0])
+
+  def generate(self, state: GANState, codes: dict, *, ema: bool = True) -> jax.Array:
+    """G(codes) [n, ...] float32 in eval mode (EMA weights with `ema`)."""
+    return self.nets.apply(state, self.generator, *self.prior.generator_args(codes), train=False,
+                           ema=ema)[0]
+
+  def sample(self, state: GANState, key: jax.Array, num: int, *, ema: bool = True,
+             fix: dict | None = None) -> jax.Array:
+    """num samples [num, ...] float32 from the prior's codes, eval mode (EMA weights with `ema`);
+    `fix` replaces codes ({"label": 3}, {"z": z [num, latent]}: ganjax/objectives/priors.py)."""
+    return self.generate(state, self.prior.fix(self.prior.sample(key, num), fix), ema=ema)
 
 
 def _with_collections(state: GANState, player: str, network: str, cols: dict) -> GANState:

@@ -117,9 +117,14 @@ class Experiment:
     return jax.jit(self.objective.sample, static_argnums=2, static_argnames="ema",
                    compiler_options=self.compiler_options)
 
-  def sample(self, state: GANState, key: jax.Array, num: int, *, ema: bool = True) -> jax.Array:
-    """num samples [num, *data_shape] float32 (images in [-1, 1]) from the family's sampler."""
-    return self._sample(state, key, num, ema=ema)
+  def sample(self, state: GANState, key: jax.Array, num: int, *, ema: bool = True,
+             fix: dict | None = None) -> jax.Array:
+    """num samples [num, *data_shape] float32 (images in [-1, 1]) from the family's sampler;
+    `fix` ({code: scalar or [num, ...] array}, traced) replaces the prior's codes
+    (ganjax/objectives/priors.py, ganjax/sampling_grids.py)."""
+    if fix is None:  # samplers without codes (no `fix` argument) keep working
+      return self._sample(state, key, num, ema=ema)
+    return self._sample(state, key, num, ema=ema, fix=fix)
 
 
 def build_experiment(config, workdir: str | None = None) -> Experiment:

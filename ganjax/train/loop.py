@@ -23,6 +23,7 @@ from ganjax.core import guard
 from ganjax.core.keys import fixed_noise_key
 from ganjax.core.state import GANState
 from ganjax.runtime import runtime_of
+from ganjax.sampling_grids import render_grid, training_layout
 from ganjax.train.dispatch import plan_blocks, stage_block
 from ganjax.train.experiment import build_experiment
 from ganjax.workdir_lock import WorkdirLock
@@ -33,16 +34,23 @@ class NonFiniteError(GanjaxError, FloatingPointError):
 
 
 def write_sample_grid(exp, state: GANState, workdir: str, step: int) -> str | None:
-  """Saves a grid of EMA samples from the run's fixed noise to WORKDIR/samples/step_XXXXXXX.png.
-  Every process computes (the state may span all of them); process 0 writes."""
+  """Saves a grid of EMA samples from the run's fixed noise to WORKDIR/samples/step_XXXXXXX.png:
+  one row per class for class-conditional families (ganjax/sampling_grids.py), else
+  num_grid_samples in a square. Every process computes (the state may span all of them);
+  process 0 writes."""
   if len(exp.data_shape) != 3:
     return None
-  images = exp.sample(state, fixed_noise_key(exp.config), exp.config.get("num_grid_samples", 64))
+  key, num = fixed_noise_key(exp.config), exp.config.get("num_grid_samples", 64)
+  layout = training_layout(exp, key, num)
+  if layout is None:
+    images, ncols = exp.sample(state, key, num), None
+  else:
+    images, ncols = render_grid(exp, state, layout), layout.cols
   if jax.process_index() != 0:
     return None
   path = os.path.join(workdir, "samples", f"step_{step:07d}.png")
   os.makedirs(os.path.dirname(path), exist_ok=True)
-  save_png(path, image_grid(to_uint8(jax.device_get(images))), upscale=2)
+  save_png(path, image_grid(to_uint8(jax.device_get(images)), ncols=ncols), upscale=2)
   return path
 
 

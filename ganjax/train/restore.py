@@ -1,18 +1,21 @@
-"""Restoring a trained run from its workdir (config.json + newest checkpoint) and writing samples."""
+"""Restoring a trained run from its workdir (config.json + newest checkpoint) and writing samples
+(all, one class or code, or a grid: ganjax/sampling_grids.py)."""
 
 from __future__ import annotations
 
 import json
 import os
 
+import jax
 import ml_collections
 import numpy as np
 
 from ganjax.checkpoint import Checkpointer
 from ganjax.core.state import GANState
 from ganjax.errors import CheckpointError, ConfigError
-from ganjax.images import image_grid, save_png
+from ganjax.images import image_grid, save_png, to_uint8
 from ganjax.sampling import draw_samples
+from ganjax.sampling_grids import GRIDS, grid_layout, render_grid, sample_fix
 from ganjax.train.experiment import Experiment, build_experiment
 
 
@@ -28,25 +31,55 @@ def load_config(workdir: str) -> ml_collections.ConfigDict:
 def restore_run(workdir: str, step: int | None = None) -> tuple[Experiment, GANState]:
   """Rebuilds a run's experiment from its config.json and restores its checkpoint (newest by default)."""
   exp = build_experiment(load_config(workdir))
+  return exp, restore_state(exp, workdir, step)
+
+
+def restore_state(exp: Experiment, workdir: str, step: int | None = None) -> GANState:
+  """The state of `exp` from WORKDIR's checkpoint (newest by default)."""
   ckpt = Checkpointer(workdir)
   restored = ckpt.restore(exp.abstract_state(), step, with_data=False)
   ckpt.close()
   if restored is None:
     raise CheckpointError(f"no checkpoint in {ckpt.directory}; train first with experiments/train.py.")
-  return exp, restored[0]
+  return restored[0]
 
 
-def write_samples(workdir: str, out: str, *, num: int, ema: bool = True, seed: int = 0,
-                  step: int | None = None) -> tuple[str, tuple[int, ...]]:
-  """Writes `num` samples to `out` (.npy array or .png grid); returns (path, array shape)."""
-  if num <= 0:
+def write_samples(workdir: str, out: str, *, num: int | None = None, ema: bool = True,
+                  seed: int = 0, step: int | None = None, label: int | None = None,
+                  code: int | None = None, grid: str | None = None,
+                  rows: int | None = None) -> tuple[str, tuple[int, ...]]:
+  """Writes samples to `out` (.npy array or .png grid); returns (path, array shape).
+
+  num: samples (default 64), or with `grid` the columns per row (default 10; --grid=codes: one
+  per categorical value). label / code: the class / InfoGAN categorical code every sample uses.
+  grid: "classes", "codes" or "interpolate" (ganjax/sampling_grids.py), PNG only; rows: rows per
+  code block (codes, default 5) or latent pairs (interpolate, default 8). Every flag is checked
+  against the run's model before its checkpoint is read."""
+  if num is not None and num <= 0:
     raise ConfigError(f"--num must be positive, got {num}.")
   ext = os.path.splitext(out)[1].lower()
   if ext not in (".npy", ".png"):
     raise ConfigError(f"--out must end in .npy or .png, got {out!r}.")
-  exp, state = restore_run(workdir, step)
-  samples = draw_samples(exp, state, num, ema=ema, seed=seed)
+  if grid is not None and grid not in GRIDS:
+    raise ConfigError(f"--grid must be one of {', '.join(GRIDS)}; got {grid!r}.")
+  if grid is not None and ext != ".png":
+    raise ConfigError(f"--grid={grid} writes an image grid: --out must end in .png, got {out!r}.")
+  if grid is None and rows is not None:
+    raise ConfigError("--rows goes with --grid=codes or --grid=interpolate.")
+  exp = build_experiment(load_config(workdir))
+  if grid is not None and len(exp.data_shape) != 3:
+    raise ConfigError(f"--grid={grid} draws an image grid, but model {exp.config.model.name!r} "
+                      f"makes samples of shape {exp.data_shape}; write them to a .npy instead.")
+  fix = sample_fix(exp, label=label, code=code)
+  key = jax.random.PRNGKey(seed)
+  layout = None if grid is None else grid_layout(grid, exp, key, rows=rows, cols=num, fix=fix)
+  state = restore_state(exp, workdir, step)
   os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
+  if layout is not None:
+    samples = to_uint8(render_grid(exp, state, layout, ema=ema))
+    save_png(out, image_grid(samples, ncols=layout.cols))
+    return out, samples.shape
+  samples = draw_samples(exp, state, 64 if num is None else num, ema=ema, seed=seed, fix=fix)
   if ext == ".npy":
     np.save(out, samples)
   else:

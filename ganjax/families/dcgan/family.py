@@ -29,14 +29,20 @@ def generator_norm(cfg) -> str:
   return norm
 
 
+def dcgan_generator(cfg, ctx: BuildContext, **options) -> DCGANGenerator:
+  """DCGAN's generator for the dataset's image shape from config.model (g_base_features,
+  g_mid_features, g_norm, vbn_reference_size); `options` sets further fields (conditioning)."""
+  return DCGANGenerator(tuple(ctx.spec.shape), cfg.get("g_base_features", 128),
+                        cfg.get("g_mid_features", 64), ctx.axis_name, dtype=ctx.dtype,
+                        norm=generator_norm(cfg), vbn_reference_size=cfg.get("vbn_reference_size", 32),
+                        layers=ctx.layers, **options)
+
+
 @FAMILIES.register("dcgan")
 def build(config, ctx: BuildContext):
   cfg = config.model
   check_image_shape("dcgan", ctx.spec.shape)
-  g = DCGANGenerator(tuple(ctx.spec.shape), cfg.get("g_base_features", 128),
-                     cfg.get("g_mid_features", 64), ctx.axis_name, dtype=ctx.dtype,
-                     norm=generator_norm(cfg), vbn_reference_size=cfg.get("vbn_reference_size", 32),
-                     layers=ctx.layers)
+  g = dcgan_generator(cfg, ctx)
   d = DCGANDiscriminator(tuple(cfg.get("d_features", (64, 128))), cfg.get("dropout_rate", 0.4),
                          cfg.get("spectral_norm", False), dtype=ctx.dtype, layers=ctx.layers,
                          **minibatch_options(cfg))

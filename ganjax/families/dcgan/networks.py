@@ -18,6 +18,7 @@ import jax
 import jax.numpy as jnp
 
 from ganjax.core.outputs import DOutput
+from ganjax.nn.conditional import ConditionalBatchNorm
 from ganjax.nn.layers import PLAIN, Layers
 from ganjax.nn.minibatch import MinibatchHead, VirtualBatchNorm, reference_latents
 from ganjax.nn.spectral_norm import maybe_spectral_norm
@@ -37,20 +38,34 @@ class DCGANGenerator(nn.Module):
   vbn_reference_size: int = 32
   # "tanh": images in [-1, 1]; "none": the pre-activations (a VAE decoder's likelihood reads them).
   output_activation: str = "tanh"
+  # Class conditioning (num_classes > 0, G called as G(z, labels)): "concat" appends a learned
+  # label embedding of `label_embed_dim` to z (conditional GAN, ACGAN); "batch_norm" makes every
+  # BatchNorm class-conditional (ganjax/nn/conditional.py; projection discriminator's G).
+  num_classes: int = 0
+  conditioning: str = "concat"
+  label_embed_dim: int = 16
   layers: Layers = PLAIN
 
   @nn.compact
-  def __call__(self, z: jax.Array, *, train: bool) -> jax.Array:
-    """z: [B, latent] -> images [B, H, W, C] float32, in [-1, 1] with tanh."""
+  def __call__(self, z: jax.Array, labels: jax.Array | None = None, *, train: bool) -> jax.Array:
+    """z: [B, latent], labels: [B] int32 (class-conditional G only) -> images [B, H, W, C]
+    float32, in [-1, 1] with tanh."""
     h, w, c = self.image_shape
     n_ref = self.vbn_reference_size if self.norm == "virtual_batch" else 0
     if n_ref:
       z = jnp.concatenate([reference_latents(self, n_ref, z.shape[-1]).astype(z.dtype), z])
       norm = lambda: VirtualBatchNorm(n_ref, epsilon=1e-3, dtype=self.dtype)
+    elif self.num_classes and self.conditioning == "batch_norm":
+      cbn = lambda: ConditionalBatchNorm(self.num_classes, 0.99, 1e-3, self.axis_name, self.dtype,
+                                         self.layers)
+      norm = lambda: (lambda x: cbn()(x, labels, train=train))
     else:
       norm = lambda: self.layers.batch_norm(
           use_running_average=not train, momentum=0.99, epsilon=1e-3,
           axis_name=self.axis_name if train else None, dtype=self.dtype)
+    if self.num_classes and self.conditioning == "concat":
+      embed = nn.Embed(self.num_classes, self.label_embed_dim, name="label_embed")(labels)
+      z = jnp.concatenate([z, embed.astype(z.dtype)], axis=-1)
     x = self.layers.dense(h // 4 * w // 4 * self.base_features, kernel_init=INIT, dtype=self.dtype)(z)
     x = x.reshape(z.shape[0], h // 4, w // 4, self.base_features)
     x = norm()(x)
