@@ -46,8 +46,11 @@ demo: data
 	@echo "Samples: $(DEMO_DIR)/samples.png  metrics: $(DEMO_DIR)/metrics.jsonl" \
 	      "checkpoints: $(DEMO_DIR)/checkpoints  TensorBoard: tensorboard --logdir $(DEMO_DIR)"
 
+# Two pytest workers (pytest-xdist): most tests are single-threaded XLA compiles, so two workers
+# keep both cores of the 2-core CI machine busy (BENCHMARKS.md, "make test").
+TEST_WORKERS ?= 2
 test: data fid-reference
-	$(PY) -m pytest tests -q --durations=15
+	$(PY) -m pytest tests -q -n $(TEST_WORKERS) --durations=15
 
 clean-demo:
 	rm -rf $(DEMO_DIR)

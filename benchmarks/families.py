@@ -41,7 +41,7 @@ _GRIDS = flags.DEFINE_string("grids", "docs/images", "Directory of the sample gr
 def run(config_name: str, seed: int) -> dict:
   import jax
 
-  from ganjax.images import image_grid, save_png
+  from ganjax.images import image_grid, save_png, to_uint8
   from ganjax.metrics.conditional import extra_metrics
   from ganjax.metrics.scoring import score
   from ganjax.sampling_grids import grid_layout, render_grid
@@ -79,7 +79,7 @@ def run(config_name: str, seed: int) -> dict:
     kind = "codes" if "code_acc" in extra else "classes" if "cacc" in extra else None
     if kind:  # a row per class, or InfoGAN's code traversals
       layout = grid_layout(kind, exp, jax.random.PRNGKey(0))
-      images = render_grid(exp, state, layout)
+      images = to_uint8(render_grid(exp, state, layout))
       save_png(grid_path, image_grid(images, ncols=layout.cols), upscale=2)
     else:
       save_png(grid_path, image_grid(draw_samples(exp, state, 64, seed=0), ncols=8), upscale=2)
