@@ -89,3 +89,33 @@ def test_pipeline_rejects_wrong_image_dtype():
   it = iter(pipeline.make_train_dataset(src, global_batch_size=2, seed=0, shape=(4, 4, 1)))
   with pytest.raises(Exception, match="field 'image'"):
     next(it)
+
+
+def test_class_balanced_batches_hold_each_class_equally_and_resume_the_same():
+  from ganjax.data.pipeline import class_balanced_order, make_train_dataset
+
+  # An imbalanced labelled set: class 0 has 90 examples, class 1 has 8, class 2 has 2.
+  labels = np.array([0] * 90 + [1] * 8 + [2] * 2)
+  images = np.arange(100, dtype=np.uint8)[:, None, None, None] * np.ones((1, 4, 4, 1), np.uint8)
+  source = type("Src", (), {"arrays": {"image": images, "label": labels},
+                            "__len__": lambda self: 100})()
+  order = class_balanced_order(labels, seed=3, epoch=0)
+  assert len(order) == 100
+  for r in range(0, 99, 3):  # every run of K = 3 holds each class once
+    assert sorted(labels[order[r:r + 3]]) == [0, 1, 2]
+  # The rare classes' examples all appear; the order depends only on (seed, epoch).
+  assert set(order[labels[order] == 2]) == {98, 99}
+  np.testing.assert_array_equal(order, class_balanced_order(labels, seed=3, epoch=0))
+  assert not np.array_equal(order, class_balanced_order(labels, seed=3, epoch=1))
+  ds = make_train_dataset(source, global_batch_size=6, seed=3, shape=(4, 4, 1),
+                          balance_labels=labels)
+  batches = [next(it) for it in [iter(ds)] for _ in range(20)]
+  counts = np.bincount(np.concatenate([b["label"] for b in batches]), minlength=3)
+  np.testing.assert_array_equal(counts, [40, 40, 40])
+  # A resumed iterator continues with the same batches.
+  it = iter(ds)
+  for _ in range(7):
+    next(it)
+  resumed = iter(ds)
+  resumed.set_state(it.get_state())
+  np.testing.assert_array_equal(next(resumed)["image"], next(it)["image"])

@@ -1,6 +1,7 @@
-"""The family core carries more than two players and a latent generator: the one-player VAE and a
-two-generator, two-critic cycle family train, resume bit for bit and run on 8 fake devices; the
-VAE's ELBO equals a hand computation and improves with training; old checkpoints say so."""
+"""The family core carries more than two players and a latent generator: the one-player VAE, BiGAN
+(one player of two networks against a joint critic) and a two-generator, two-critic cycle family
+train, resume bit for bit and run on 8 fake devices; the VAE's ELBO equals a hand computation and
+improves with training; old checkpoints say so."""
 
 import json
 
@@ -28,13 +29,19 @@ def _vae_config():
   return c
 
 
+def _bigan_config(**model):
+  from test_bigan import bigan_config
+  return bigan_config(**model)  # tiny networks, batch 8, log every 2, no sample grids
+
+
 def _cycle_config():
   c = cycle_family.get_config()
   c.batch_size, c.log_every, c.sample_every = 8, 2, 0
   return c
 
 
-@pytest.mark.parametrize("make_config", [_vae_config, _cycle_config], ids=["vae", "cycle"])
+@pytest.mark.parametrize("make_config", [_vae_config, _bigan_config, _cycle_config],
+                         ids=["vae", "bigan", "cycle"])
 def test_family_resumes_bit_for_bit(make_config, tmp_path):
   cfg = make_config()
   cfg.num_train_steps, cfg.checkpoint_every = 4, 2
@@ -59,9 +66,11 @@ _EIGHT = """
 import json, sys, tempfile, jax, numpy as np
 sys.path.insert(0, "tests")
 import cycle_family
-from test_families import _vae_config, _cycle_config
+from test_families import _vae_config, _bigan_config, _cycle_config
 out = {}
-for name, make in (("vae", _vae_config), ("cycle", _cycle_config)):
+# BiGAN's D without dropout: pmap mode draws dropout masks per device, not bit-equal to jit's.
+no_dropout_bigan = lambda: _bigan_config(dropout_rate=0.0)
+for name, make in (("vae", _vae_config), ("bigan", no_dropout_bigan), ("cycle", _cycle_config)):
   states = {}
   for label, n, mode in (("jit1", 1, "jit"), ("jit8", 8, "jit"), ("pmap8", 8, "pmap")):
     c = make()
@@ -76,7 +85,7 @@ print(json.dumps({"devices": jax.device_count(), **out}))
 
 
 @pytest.mark.slow
-def test_vae_and_cycle_family_on_eight_devices_match_one():
+def test_vae_bigan_and_cycle_family_on_eight_devices_match_one():
   r = run_script(["-c", _EIGHT], env={"XLA_FLAGS": "--xla_force_host_platform_device_count=8",
                                      "JAX_PLATFORMS": "cpu"})
   assert r.returncode == 0, r.stderr[-3000:]
@@ -84,7 +93,7 @@ def test_vae_and_cycle_family_on_eight_devices_match_one():
   assert out["devices"] == 8
   # Float rounding only: the batch's sums are split 8 ways (and pmean-ed in pmap mode), and Adam's
   # normalised update turns last-bit gradient differences into parameter differences of ~1e-5.
-  for family in ("vae", "cycle"):
+  for family in ("vae", "bigan", "cycle"):
     assert out[family]["jit8"] < 1e-4, out
     assert out[family]["pmap8"] < 1e-4, out
 

@@ -10,7 +10,9 @@ from ganjax.runtime import default_runtime
 def get_config() -> ml_collections.ConfigDict:
   c = ml_collections.ConfigDict()
   c.seed = 0
-  c.dataset = ml_collections.ConfigDict(dict(name="fashion_mnist", source_dir=None, data_dir=None))
+  # class_balanced: every batch holds an equal share of each class (rare classes oversampled).
+  c.dataset = ml_collections.ConfigDict(dict(name="fashion_mnist", source_dir=None, data_dir=None,
+                                             class_balanced=False))
   c.model = ml_collections.ConfigDict()
   c.optimizers = ml_collections.ConfigDict()
   c.batch_size = 32

@@ -75,9 +75,35 @@ def read_examples(source, indices: np.ndarray) -> dict:
   return {k: np.stack([np.asarray(ex[k]) for ex in examples]) for k in examples[0]}
 
 
+def class_balanced_order(labels: np.ndarray, seed: int, epoch: int) -> np.ndarray:
+  """An epoch's order of N example indices in which every run of K consecutive indices holds one
+  example of each of the K classes present (in a shuffled class order), so a batch of b holds
+  b / K of each class whatever the dataset's class frequencies. Each class's examples come in a
+  shuffled order, repeated as often as needed: rare classes are oversampled, common ones
+  visited partly in one epoch, continuing where they stopped the next (the seed fixes all)."""
+  labels = np.asarray(labels)
+  classes = np.unique(labels)
+  k, n = len(classes), len(labels)
+  rounds = -(-n // k)
+  rng = np.random.default_rng([seed, epoch, 0xBA1])
+  columns = []
+  for c in classes:
+    members = np.flatnonzero(labels == c)
+    # The class's shuffled cycle, continued across epochs: epoch e starts at position e * rounds.
+    start = epoch * rounds
+    cycles = [np.random.default_rng([seed, int(c), start // len(members) + i]).permutation(members)
+              for i in range(rounds // len(members) + 2)]
+    columns.append(np.concatenate(cycles)[start % len(members): start % len(members) + rounds])
+  table = np.stack(columns, axis=1)  # [rounds, K]
+  for r in range(rounds):
+    table[r] = table[r][rng.permutation(k)]
+  return table.reshape(-1)[:n]
+
+
 def make_train_dataset(source, *, global_batch_size: int, seed: int, shape: Sequence[int],
                        kind: str = "image", process_index: int = 0, process_count: int = 1,
-                       num_threads: int = 2, prefetch: int = 4) -> grain.IterDataset:
+                       num_threads: int = 2, prefetch: int = 4,
+                       balance_labels: np.ndarray | None = None) -> grain.IterDataset:
   """An endless stream of this process's share of each global batch, reshuffled every epoch.
 
   Global batch k of epoch e = k // (N // global_batch_size) takes the next global_batch_size
@@ -88,15 +114,19 @@ def make_train_dataset(source, *, global_batch_size: int, seed: int, shape: Sequ
   {"image": [b, *shape] float32 in [-1, 1] (or "points"), "label": [b] int32}. Each batch is read and
   converted in a few array operations (grain's per-example path cost ~11 ms of CPU per batch of
   32 here). The iterator's `get_state()` (the next batch number) is saved in checkpoints so that
-  a resumed run sees the same batches.
+  a resumed run sees the same batches. With `balance_labels` ([N] int, the source's labels) each
+  epoch's order is `class_balanced_order` instead: class-balanced batches.
   """
   n, local = len(source), global_batch_size // process_count
   per_epoch = n // global_batch_size
   if per_epoch == 0:
     raise DataFormatError(f"the dataset has {n} examples, fewer than one global batch of "
                           f"{global_batch_size}; lower config.batch_size.")
+  if balance_labels is not None and len(balance_labels) != n:
+    raise DataFormatError(f"balance_labels has {len(balance_labels)} labels for {n} examples.")
   order = functools.lru_cache(maxsize=2)(
-      lambda epoch: np.random.default_rng([seed, epoch]).permutation(n))
+      (lambda epoch: np.random.default_rng([seed, epoch]).permutation(n)) if balance_labels is None
+      else (lambda epoch: class_balanced_order(balance_labels, seed, epoch)))
 
   def read(k: int) -> dict:
     epoch, pos = divmod(int(k), per_epoch)
@@ -105,6 +135,15 @@ def make_train_dataset(source, *, global_batch_size: int, seed: int, shape: Sequ
 
   ds = grain.MapDataset.range(sys.maxsize).map(read)
   return ds.to_iter_dataset(grain.ReadOptions(num_threads=num_threads, prefetch_buffer_size=prefetch))
+
+
+def source_labels(source) -> np.ndarray:
+  """Every example's label [N] int (read once, in batches of 1000, for class-balanced sampling)."""
+  if hasattr(source, "arrays"):
+    return np.asarray(source.arrays["label"])
+  n = len(source)
+  return np.concatenate([read_examples(source, np.arange(s, min(s + 1000, n)))["label"]
+                         for s in range(0, n, 1000)]).astype(np.int64)
 
 
 def global_batch(local_batch: dict, sharding: jax.sharding.Sharding) -> dict[str, Any]:

@@ -26,6 +26,7 @@ from typing import Any
 import jax.numpy as jnp
 
 from ganjax.core.phases import Family
+from ganjax.errors import ConfigError
 from ganjax.nn.layers import PLAIN, Layers
 from ganjax.registry import Registry
 
@@ -42,6 +43,17 @@ class BuildContext:
   layers: Layers = PLAIN
   dtype: Any = jnp.float32
   axis_name: str | None = None
+
+
+def model_number(cfg, field: str, default, *, minimum=1, integer: bool = False):
+  """config.model.<field> (or `default`), checked to be a number (an int with `integer`) >=
+  `minimum`; a ConfigError naming the field otherwise."""
+  value = cfg.get(field, default)
+  kinds = (int,) if integer else (int, float)
+  if isinstance(value, bool) or not isinstance(value, kinds) or value < minimum:
+    kind = "an integer" if integer else "a number"
+    raise ConfigError(f"model.{field} must be {kind} >= {minimum}, got {value!r}.")
+  return value
 
 
 def builtin_names() -> list[str]:

@@ -12,7 +12,7 @@ from absl import logging
 from ganjax import faults, parallel
 from ganjax.checkpoint import Checkpointer
 from ganjax.data.feed import BatchFeed
-from ganjax.data.pipeline import make_train_dataset
+from ganjax.data.pipeline import make_train_dataset, source_labels
 from ganjax.data.sources import data_source
 from ganjax.errors import GanjaxError
 from ganjax.images import image_grid, save_png, to_uint8
@@ -83,10 +83,12 @@ def train_and_evaluate(config, workdir: str) -> GANState:
 
 def _train(exp, config, workdir: str) -> GANState:
   source = data_source(config.dataset, "train")
+  # config.dataset.class_balanced: batches with an equal share of each class.
+  balance = source_labels(source) if config.dataset.get("class_balanced", False) else None
   dataset = make_train_dataset(source, global_batch_size=config.batch_size, seed=config.seed,
                                shape=exp.data_shape, kind=exp.spec.kind,
                                process_index=jax.process_index(),
-                               process_count=jax.process_count())
+                               process_count=jax.process_count(), balance_labels=balance)
   data_iter = iter(dataset)
   ckpt = Checkpointer(workdir, max_to_keep=config.get("keep_checkpoints", 3),
                       save_every=config.get("checkpoint_every", 1000))

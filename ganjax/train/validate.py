@@ -83,7 +83,13 @@ def validate_config(config, workdir: str | None = None) -> None:
     if field in config:
       _positive_int(config, field, minimum=0)
   validate_runtime(config)
-  DATASETS.get(config.dataset.name)
+  spec = DATASETS.get(config.dataset.name)
+  balanced = config.dataset.get("class_balanced", False)
+  if not isinstance(balanced, bool):
+    raise ConfigError(f"config.dataset.class_balanced must be True or False, got {balanced!r}.")
+  if balanced and spec.num_classes < 2:
+    raise ConfigError(f"config.dataset.class_balanced needs a labelled dataset; "
+                      f"{config.dataset.name!r} has {spec.num_classes} class(es).")
   load_builtin()
   FAMILIES.get(config.model.name)
   if not isinstance(config.model.get("spectral_norm", False), bool):

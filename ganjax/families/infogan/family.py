@@ -16,8 +16,7 @@ import jax.numpy as jnp
 
 from ganjax.core.networks import Networks
 from ganjax.core.phases import Family
-from ganjax.errors import ConfigError
-from ganjax.families import FAMILIES, BuildContext
+from ganjax.families import FAMILIES, BuildContext, model_number
 from ganjax.families.conditional.family import headed_discriminator
 from ganjax.families.dcgan.family import check_image_shape, dcgan_generator
 from ganjax.nn.heads import QHead
@@ -26,26 +25,21 @@ from ganjax.objectives.aux_terms import InfoTerm
 from ganjax.objectives.priors import InfoGANPrior
 
 
-def _positive(cfg, field: str, default, minimum=1):
-  value = cfg.get(field, default)
-  if isinstance(value, bool) or not isinstance(value, (int, float)) or value < minimum:
-    raise ConfigError(f"model.{field} must be a number >= {minimum}, got {value!r}.")
-  return value
-
-
 @FAMILIES.register("infogan")
 def build(config, ctx: BuildContext) -> Family:
   cfg = config.model
   check_image_shape("infogan", ctx.spec.shape)
-  prior = InfoGANPrior(int(_positive(cfg, "noise_dim", 62)), int(_positive(cfg, "categorical_dim", 10, 2)),
-                       int(_positive(cfg, "continuous_dim", 2, 0)))
-  q = QHead(prior.categorical_dim, prior.continuous_dim, int(_positive(cfg, "q_hidden", 128)),
+  prior = InfoGANPrior(model_number(cfg, "noise_dim", 62, integer=True),
+                       model_number(cfg, "categorical_dim", 10, minimum=2, integer=True),
+                       model_number(cfg, "continuous_dim", 2, minimum=0, integer=True))
+  q = QHead(prior.categorical_dim, prior.continuous_dim,
+            model_number(cfg, "q_hidden", 128, integer=True),
             bool(cfg.get("q_fix_std", True)), ctx.axis_name, ctx.dtype, ctx.layers)
   g = dcgan_generator(cfg, ctx)
   d = headed_discriminator(cfg, ctx, q_head=q)
   nets = Networks({"g": g, "d": d})
-  term = InfoTerm(float(_positive(cfg, "categorical_weight", 1.0, 0)),
-                  float(_positive(cfg, "continuous_weight", 0.1, 0)))
+  term = InfoTerm(float(model_number(cfg, "categorical_weight", 1.0, minimum=0)),
+                  float(model_number(cfg, "continuous_weight", 0.1, minimum=0)))
   field = ctx.spec.data_field
   objective = build_adversarial(config, nets, prior=prior, generator="g", critic="d",
                                 generator_player="g", critic_player="d", field=field, aux=(term,),

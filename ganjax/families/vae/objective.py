@@ -29,6 +29,7 @@ from ganjax.core.keys import global_normal
 from ganjax.core.networks import Networks
 from ganjax.core.phases import Phase
 from ganjax.core.state import GANState
+from ganjax.objectives.priors import GaussianPrior
 
 LIKELIHOODS = ("bernoulli", "gaussian")
 
@@ -64,6 +65,11 @@ class ELBOObjective:
   progress_metrics = ("elbo", "kl")
 
   @property
+  def prior(self) -> GaussianPrior:
+    """z ~ N(0, I) [n, latent_dim]: the decoder's codes (ganjax/objectives/priors.py)."""
+    return GaussianPrior(self.latent_dim)
+
+  @property
   def phases(self) -> tuple[Phase, ...]:
     return (Phase("vae", self.player, self.loss),)
 
@@ -90,14 +96,21 @@ class ELBOObjective:
     log_px, kl, _ = self.terms(state, x, key, train=False)
     return log_px - kl
 
-  def encode(self, state: GANState, x: jax.Array) -> jax.Array:
-    """Posterior means [B, latent] of images x [B, H, W, C] in [-1, 1]."""
-    return self.nets.apply(state, "encoder", x, train=False)[0][0]
+  def encode(self, state: GANState, x: jax.Array, *, ema: bool = True) -> jax.Array:
+    """Posterior means [B, latent] of images x [B, H, W, C] in [-1, 1]. The encoder keeps no EMA
+    copy, so `ema` (accepted for the families' common `encode` call) reads its trained weights."""
+    return self.nets.apply(state, "encoder", x, train=False, ema=ema)[0][0]
 
   def decode(self, state: GANState, z: jax.Array, *, ema: bool = True) -> jax.Array:
     """Images [B, H, W, C] in [-1, 1] (the pixel means tanh(a)) of latents z [B, latent]."""
     return jnp.tanh(self.nets.apply(state, "decoder", z, train=False, ema=ema)[0])
 
-  def sample(self, state: GANState, key: jax.Array, num: int, *, ema: bool = True) -> jax.Array:
-    """num images [num, H, W, C] in [-1, 1]: decoded z ~ N(0, I)."""
-    return self.decode(state, jax.random.normal(key, (num, self.latent_dim), jnp.float32), ema=ema)
+  def generate(self, state: GANState, codes: dict, *, ema: bool = True) -> jax.Array:
+    """The decoded codes: images [n, H, W, C] in [-1, 1] of codes {"z": [n, latent]}."""
+    return self.decode(state, codes["z"], ema=ema)
+
+  def sample(self, state: GANState, key: jax.Array, num: int, *, ema: bool = True,
+             fix: dict | None = None) -> jax.Array:
+    """num images [num, H, W, C] in [-1, 1]: decoded z ~ N(0, I) (the prior's one normal draw
+    from `key`); `fix` replaces codes ({"z": [num, latent]})."""
+    return self.generate(state, self.prior.fix(self.prior.sample(key, num), fix), ema=ema)
