@@ -37,3 +37,36 @@ def with_objective(exp, **fields):
   objective = dataclasses.replace(exp.objective, **fields)
   exp.family = dataclasses.replace(exp.family, objective=objective)
   return exp
+
+
+_EIGHT_DEVICE_SCRIPT = """
+import json, sys, tempfile, jax, numpy as np
+sys.path.insert(0, "tests")
+from ganjax.train.loop import train_and_evaluate
+{setup}
+out = {{}}
+for name, make in MAKERS:
+  states = {{}}
+  for label, n, mode in (("jit1", 1, "jit"), ("jit8", 8, "jit"), ("pmap8", 8, "pmap")):
+    c = make()
+    c.batch_size, c.num_train_steps, c.checkpoint_every = 16, {steps}, {steps}
+    c.runtime.num_devices, c.runtime.parallelism = n, mode
+    states[label] = jax.device_get(train_and_evaluate(c, tempfile.mkdtemp()))
+  diff = lambda a, b: max(jax.tree.leaves(jax.tree.map(
+      lambda x, y: float(np.max(np.abs(np.asarray(x, np.float64) - np.asarray(y, np.float64)), initial=0.0)), a, b)))
+  out[name] = {{"jit8": diff(states["jit1"], states["jit8"]), "pmap8": diff(states["jit1"], states["pmap8"])}}
+print(json.dumps({{"devices": jax.device_count(), **out}}))
+"""
+
+
+def eight_device_gaps(setup: str, steps: int) -> dict:
+  """Trains each (name, make_config) of MAKERS (defined by the code `setup`) for `steps` steps on
+  1 device, 8 fake devices (jit) and 8 in pmap mode, in a subprocess; returns
+  {"devices": 8, name: {"jit8": max |diff|, "pmap8": max |diff|}} against the 1-device state."""
+  import json
+  r = run_script(["-c", _EIGHT_DEVICE_SCRIPT.format(setup=setup, steps=steps)],
+                 env={"XLA_FLAGS": "--xla_force_host_platform_device_count=8", "JAX_PLATFORMS": "cpu"})
+  assert r.returncode == 0, r.stderr[-3000:]
+  out = json.loads(r.stdout.strip().splitlines()[-1])
+  assert out["devices"] == 8
+  return out

@@ -3,7 +3,6 @@
 train, resume bit for bit and run on 8 fake devices; the VAE's ELBO equals a hand computation and
 improves with training; old checkpoints say so."""
 
-import json
 
 import jax
 import jax.numpy as jnp
@@ -11,7 +10,7 @@ import numpy as np
 import pytest
 
 import cycle_family
-from conftest import run_script
+from conftest import eight_device_gaps
 from ganjax.checkpoint import Checkpointer
 from ganjax.data.pipeline import to_model_batch
 from ganjax.data.sources import data_source
@@ -62,35 +61,18 @@ def test_family_resumes_bit_for_bit(make_config, tmp_path):
   assert set(straight.ema) == set(build_experiment(cfg).family.ema)
 
 
-_EIGHT = """
-import json, sys, tempfile, jax, numpy as np
-sys.path.insert(0, "tests")
+_EIGHT_SETUP = """
 import cycle_family
 from test_families import _vae_config, _bigan_config, _cycle_config
-out = {}
 # BiGAN's D without dropout: pmap mode draws dropout masks per device, not bit-equal to jit's.
-no_dropout_bigan = lambda: _bigan_config(dropout_rate=0.0)
-for name, make in (("vae", _vae_config), ("bigan", no_dropout_bigan), ("cycle", _cycle_config)):
-  states = {}
-  for label, n, mode in (("jit1", 1, "jit"), ("jit8", 8, "jit"), ("pmap8", 8, "pmap")):
-    c = make()
-    c.batch_size, c.num_train_steps, c.checkpoint_every = 16, 3, 3
-    c.runtime.num_devices, c.runtime.parallelism = n, mode
-    states[label] = jax.device_get(train_and_evaluate(c, tempfile.mkdtemp()))
-  diff = lambda a, b: max(jax.tree.leaves(jax.tree.map(
-      lambda x, y: float(np.max(np.abs(np.asarray(x, np.float64) - np.asarray(y, np.float64)), initial=0.0)), a, b)))
-  out[name] = {"jit8": diff(states["jit1"], states["jit8"]), "pmap8": diff(states["jit1"], states["pmap8"])}
-print(json.dumps({"devices": jax.device_count(), **out}))
-""".replace("import cycle_family\n", "import cycle_family\nfrom ganjax.train.loop import train_and_evaluate\n")
+MAKERS = (("vae", _vae_config), ("bigan", lambda: _bigan_config(dropout_rate=0.0)),
+          ("cycle", _cycle_config))
+"""
 
 
 @pytest.mark.slow
 def test_vae_bigan_and_cycle_family_on_eight_devices_match_one():
-  r = run_script(["-c", _EIGHT], env={"XLA_FLAGS": "--xla_force_host_platform_device_count=8",
-                                     "JAX_PLATFORMS": "cpu"})
-  assert r.returncode == 0, r.stderr[-3000:]
-  out = json.loads(r.stdout.strip().splitlines()[-1])
-  assert out["devices"] == 8
+  out = eight_device_gaps(_EIGHT_SETUP, steps=3)
   # Float rounding only: the batch's sums are split 8 ways (and pmean-ed in pmap mode), and Adam's
   # normalised update turns last-bit gradient differences into parameter differences of ~1e-5.
   for family in ("vae", "bigan", "cycle"):
