@@ -37,7 +37,7 @@ $(FASHION_MNIST_DIR):
 	$(SUDO) apt-get install -y -qq dataset-fashion-mnist
 
 data: install $(FASHION_MNIST_DIR)
-	$(PY) -m ganjax.data.prepare fashion_mnist digits ring8 grid25
+	$(PY) -m ganjax.data.prepare fashion_mnist digits ring8 grid25 edges2fashion sneaker2boot bag2shoe
 
 demo: data
 	$(PY) experiments/train.py --config=$(DEMO_CONFIG) --workdir=$(DEMO_DIR) \

@@ -4,8 +4,11 @@ A config block looks like `{"name": "adam", "learning_rate": 2e-4, "b1": 0.5, "b
 only the fields an optimizer takes are read, so one block shape serves every optimizer.
 Two time-scale training (TTUR, Heusel et al. 2017) is two blocks with different learning rates,
 e.g. d_optimizer.learning_rate=4e-4 and g_optimizer.learning_rate=1e-4.
-Options every block takes: `grad_clip_norm` (clip the gradient's global norm first) and
-`weight_clip` (WGAN's parameter clipping to [-c, c] after the update, Arjovsky et al. 2017).
+Options every block takes: `grad_clip_norm` (clip the gradient's global norm first),
+`weight_clip` (WGAN's parameter clipping to [-c, c] after the update, Arjovsky et al. 2017) and
+`decay_start` / `decay_steps` (the learning rate constant for decay_start updates, then linearly
+to 0 over decay_steps more: pix2pix's and CycleGAN's "linear" policy; counted in this optimizer's
+updates, which the checkpointed optimizer state holds, so a resumed run continues the schedule).
 """
 
 from __future__ import annotations
@@ -38,7 +41,7 @@ def build_optimizer(cfg: Mapping[str, Any]) -> optax.GradientTransformation:
   lr = cfg.get("learning_rate", None)
   if lr is None or not float(lr) > 0:
     raise ConfigError(f"optimizer {cfg['name']!r} needs learning_rate > 0, got {lr!r}.")
-  tx = make(cfg)
+  tx = make({**dict(cfg), "learning_rate": learning_rate_schedule(cfg)})
   clip = cfg.get("grad_clip_norm", None)
   if clip:
     tx = optax.chain(optax.clip_by_global_norm(clip), tx)
@@ -50,6 +53,21 @@ def build_optimizer(cfg: Mapping[str, Any]) -> optax.GradientTransformation:
                         f"{weight_clip!r}.")
     tx = optax.chain(tx, clip_params(float(weight_clip)))
   return tx
+
+
+def learning_rate_schedule(cfg: Mapping[str, Any]):
+  """cfg's learning_rate, or with `decay_start` / `decay_steps` an optax schedule: constant, then
+  linear decay to 0 (optax.linear_schedule after optax.constant_schedule)."""
+  lr = float(cfg["learning_rate"])
+  start, steps = cfg.get("decay_start", None), cfg.get("decay_steps", None)
+  if start is None and steps is None:
+    return lr
+  for name, value in (("decay_start", start), ("decay_steps", steps)):
+    if isinstance(value, bool) or not isinstance(value, int) or value < (0 if name == "decay_start" else 1):
+      raise ConfigError(f"optimizer {name} must be an integer (decay_start >= 0, decay_steps >= 1), "
+                        f"got {value!r}; set both or neither.")
+  return optax.join_schedules([optax.constant_schedule(lr), optax.linear_schedule(lr, 0.0, steps)],
+                              [start])
 
 
 def clip_params(c: float) -> optax.GradientTransformation:

@@ -15,8 +15,8 @@ import jax
 import numpy as np
 import tensorflow_datasets as tfds
 
-from ganjax.data import builders
-from ganjax.data.pipeline import KINDS
+from ganjax.data import builders, translation
+from ganjax.data.pipeline import KINDS, DomainSources
 from ganjax.errors import DatasetNotFoundError
 from ganjax.registry import Registry
 
@@ -34,24 +34,37 @@ class DatasetSpec:
   # Decode each split once into memory: for small datasets whose per-example tfds decoding
   # (~0.1 ms) would bound the step rate of a tiny model.
   in_memory: bool = False
+  # Unpaired translation data: the domain names; the builder has splits "<split>_<domain>" of
+  # kind-"image" examples and a training batch holds each domain's field and "label_<domain>".
+  domains: tuple[str, ...] = ()
+  # What each domain holds: domain -> the class indices of its examples (unpaired data).
+  domain_classes: dict | None = None
+
+  @property
+  def data_fields(self) -> tuple[str, ...]:
+    """The model batch's data fields: ("image",), ("points",), ("target", "source") for paired
+    data, the domain names for unpaired data (ganjax.data.pipeline.KINDS)."""
+    return self.domains or KINDS[self.kind].batch_fields
 
   @property
   def data_field(self) -> str:
-    """The model batch's name for the data: "image" or "points" (ganjax.data.pipeline.KINDS)."""
-    return KINDS[self.kind].batch_field
+    """The model batch's primary data field: "image", "points", "target" or the first domain."""
+    return self.data_fields[0]
 
   @property
   def fields(self) -> tuple[str, ...]:
     """The named fields every model batch of this dataset carries."""
-    return (self.data_field, "label")
+    if self.domains:
+      return (*self.domains, *(f"label_{d}" for d in self.domains))
+    return (*self.data_fields, "label")
 
   def example(self, field: str | None = None, batch: int = 1):
     """A ShapeDtypeStruct of `field` (default: the data) for `batch` examples, to initialise on."""
     field = field or self.data_field
-    if field == "label":
-      return jax.ShapeDtypeStruct((batch,), np.int32)
-    if field != self.data_field:
+    if field not in self.fields:
       raise KeyError(f"dataset has no field {field!r}; it has {self.fields}.")
+    if field.startswith("label"):
+      return jax.ShapeDtypeStruct((batch,), np.int32)
     return jax.ShapeDtypeStruct((batch, *self.shape), np.float32)
 
 
@@ -61,17 +74,28 @@ def _missing_idx_files(directory: str) -> list[str]:
   return [s for s in stems if find_idx_file(directory, s) is None]
 
 
+_FASHION_DIR = "/usr/share/datasets/fashion-mnist"
+_FASHION_HINT = ("Install it with `sudo apt-get install dataset-fashion-mnist` (Debian/Ubuntu), or point "
+                 "--config.dataset.source_dir at a directory holding the four Fashion-MNIST IDX files.")
+
 DATASETS: Registry = Registry("dataset")
 DATASETS.register("fashion_mnist", DatasetSpec(
-    builders.IdxImages, "fashion_mnist", (28, 28, 1), 10, "/usr/share/datasets/fashion-mnist",
-    "Install it with `sudo apt-get install dataset-fashion-mnist` (Debian/Ubuntu), or point "
-    "--config.dataset.source_dir at a directory holding the four Fashion-MNIST IDX files.",
+    builders.IdxImages, "fashion_mnist", (28, 28, 1), 10, _FASHION_DIR, _FASHION_HINT,
     _missing_idx_files))
 DATASETS.register("mnist", DatasetSpec(
     builders.IdxImages, "mnist", (28, 28, 1), 10, None,
     "Set --config.dataset.source_dir to a directory holding the four MNIST IDX files "
     "(train-images-idx3-ubyte.gz, ...).", _missing_idx_files))
 DATASETS.register("digits", DatasetSpec(builders.SklearnDigits, None, (16, 16, 1), 10))
+# Image-to-image translation, made from Fashion-MNIST and padded to 32x32 (ganjax/data/translation.py).
+_TRANSLATION_SHAPE = (translation.SIZE, translation.SIZE, 1)
+DATASETS.register("edges2fashion", DatasetSpec(
+    translation.Edges2Fashion, None, _TRANSLATION_SHAPE, 10, _FASHION_DIR, _FASHION_HINT,
+    _missing_idx_files, kind="paired"))
+for _name, _classes in translation.DOMAIN_CLASSES.items():
+  DATASETS.register(_name, DatasetSpec(
+      translation.FashionDomains, _name, _TRANSLATION_SHAPE, 10, _FASHION_DIR, _FASHION_HINT,
+      _missing_idx_files, domains=tuple(_classes), domain_classes=_classes))
 DATASETS.register("ring8", DatasetSpec(builders.ToyMixture, "ring8", (2,), 8, kind="points",
                                        in_memory=True))
 DATASETS.register("grid25", DatasetSpec(builders.ToyMixture, "grid25", (2,), 25, kind="points",
@@ -131,9 +155,18 @@ class InMemorySource:
 
 def data_source(dataset_cfg: Any, split: str):
   """A random-access source of `split`'s examples: {"image": uint8 [H, W, C], "label": int} for
-  image datasets, {"point": float32 [2], "label": int} for toy mixtures (the spec's kind)."""
-  source = prepare(dataset_cfg).as_data_source(split=split)
-  return InMemorySource(source) if dataset_spec(dataset_cfg.name).in_memory else source
+  image datasets, {"point": float32 [2], "label": int} for toy mixtures, {"source", "target",
+  "label"} for paired data (the spec's kind). For unpaired data, split "train" or "test" gives a
+  DomainSources of the domains' splits and "test_a" (etc.) one domain's images."""
+  spec = dataset_spec(dataset_cfg.name)
+  builder = prepare(dataset_cfg)
+  if spec.domains and split in ("train", "test"):
+    return DomainSources({d: data_source(dataset_cfg, f"{split}_{d}") for d in spec.domains})
+  if split not in builder.info.splits:
+    raise DatasetNotFoundError(f"dataset {dataset_cfg.name!r} has no split {split!r}; it has "
+                               f"{sorted(builder.info.splits)}.")
+  source = builder.as_data_source(split=split)
+  return InMemorySource(source) if spec.in_memory else source
 
 
 def dataset_spec(name: str) -> DatasetSpec:

@@ -6,18 +6,25 @@ from typing import Any, Iterator
 
 import numpy as np
 
-from ganjax.data.sources import data_source
+from ganjax.data.pipeline import KINDS
+from ganjax.data.sources import data_source, dataset_spec
 
 
 def iter_split(dataset_cfg: Any, split: str, *, batch_size: int = 1000,
                limit: int | None = None) -> Iterator[tuple[np.ndarray, np.ndarray]]:
   """Yields (images uint8 [b, H, W, C], labels int64 [b]) over the first `limit` examples of a split,
-  in order; only one batch is in memory at a time."""
+  in order; only one batch is in memory at a time. The images are the kind's primary field (the
+  targets of paired data); for unpaired data name a domain's split ("test_b")."""
+  spec = dataset_spec(dataset_cfg.name)
+  field = KINDS[spec.kind].field
   source = data_source(dataset_cfg, split)
+  if not hasattr(source, "__getitems__"):
+    raise ValueError(f"split {split!r} of {dataset_cfg.name!r} holds several domains "
+                     f"({sorted(source.domains)}); read one, e.g. {split}_{spec.domains[-1]}.")
   n = len(source) if limit is None else min(limit, len(source))
   for start in range(0, n, batch_size):
     rows = source.__getitems__(list(range(start, min(start + batch_size, n))))
-    yield (np.stack([r["image"] for r in rows]).astype(np.uint8),
+    yield (np.stack([r[field] for r in rows]).astype(np.uint8),
            np.array([r["label"] for r in rows], np.int64))
 
 
