@@ -78,7 +78,7 @@ def _ifid(real, fake):
 
 # Metrics that read the run, not only the two summaries (ganjax/metrics/conditional.py): scoring.py
 # and periodic.py compute them; `evaluate` leaves them out.
-RUN_METRICS = (conditional.CONDITIONAL_ACCURACY, conditional.CODE_ACCURACY)
+RUN_METRICS = (conditional.CONDITIONAL_ACCURACY, conditional.CODE_ACCURACY, "translation")
 
 
 def _run_metric(name: str):

@@ -5,7 +5,8 @@ rotation of WORKDIR/checkpoints never touches.
 
 Class-conditional runs may add "ifid" and "cacc" to config.eval_metrics (their samples are then
 drawn for balanced requested labels), InfoGAN runs "code_acc" (its Q head on the test split):
-ganjax/metrics/conditional.py.
+ganjax/metrics/conditional.py. Translation runs use "translation" alone (the first
+eval_num_samples test inputs of each direction; ganjax/metrics/translation.py).
 """
 
 from __future__ import annotations
@@ -21,7 +22,9 @@ from ganjax.metrics.data import load_split
 from ganjax.metrics.eval_config import eval_settings
 from ganjax.metrics.evaluation import evaluate, parse_metrics, reference_summary
 from ganjax.metrics.features import build_feature_net
+from ganjax.metrics.translation import TRANSLATION, translation_scores
 from ganjax.sampling import iter_samples
+from ganjax.translation import is_translator
 
 BEST_DIR = "checkpoints_best"
 EVAL_SEED_OFFSET = 0x5EED  # eval latents differ from the grid's, and are the same at every eval
@@ -46,6 +49,14 @@ class PeriodicEvaluator:
       return
     self.exp, self.num = exp, s["eval_num_samples"]
     self.metrics = parse_metrics(s["eval_metrics"])
+    self.translation = is_translator(exp.objective)
+    if self.translation:  # translate the first eval_num_samples test inputs per direction
+      if self.metrics != [TRANSLATION]:
+        raise ConfigError(f"a translation model is evaluated with config.eval_metrics="
+                          f"'translation', not {s['eval_metrics']!r}.")
+      self.net = build_feature_net("fashion_mnist_cnn")
+      self.best = open_best_manager(workdir)  # lowest FID of the first direction
+      return
     cond.check_run_metrics(exp, self.metrics)
     self.num_classes = cond.run_num_classes(exp)
     self.labelled = bool(self.num_classes) and any(m in cond.LABELLED_METRICS for m in self.metrics)
@@ -74,6 +85,9 @@ class PeriodicEvaluator:
     """Scores at multiples of eval_every and at the last step; returns the scores or None."""
     if not self.every or (step % self.every and step != total):
       return None
+    if self.translation:
+      scores = translation_scores(self.exp, state, self.net, num=self.num)
+      return self._log_and_keep(step, state, writer, scores, next(k for k in scores if k.endswith("/fid")))
     if self.labelled:
       samples = cond.iter_labelled_samples(self.exp, state,
                                            cond.balanced_labels(self.num, self.num_classes),
@@ -88,11 +102,15 @@ class PeriodicEvaluator:
       code_scores, mapping = cond.run_code_scores(self.exp, state, *self.code_data, self.dataset_classes)
       scores.update(code_scores)
       logging.info("step %d InfoGAN code -> matched class: %s", step, mapping)
+    return self._log_and_keep(step, state, writer, scores, "fid")
+
+  def _log_and_keep(self, step: int, state, writer, scores: dict, fid_key: str) -> dict:
+    """Logs the scores; keeps the state in checkpoints_best when scores[fid_key] is the lowest."""
     writer.write_scalars(step, {f"eval/{k}": v for k, v in scores.items()})
     logging.info("step %d eval: %s", step, ", ".join(f"{k}={v:.4g}" for k, v in scores.items()))
     if self.best is not None and step not in self.best.all_steps():
       self.best.save(step, args=ocp.args.Composite(state=ocp.args.StandardSave(state)),
-                     metrics={"fid": scores["fid"]})
+                     metrics={"fid": scores[fid_key]})
       self.best.wait_until_finished()
     return scores
 

@@ -19,7 +19,9 @@ from ganjax.metrics.data import iter_split
 from ganjax.metrics.evaluation import evaluate, parse_metrics, reference_summary
 from ganjax.metrics.features import build_feature_net
 from ganjax.metrics.summary import DEFAULT_KEEP_FEATURES, batches_of
+from ganjax.metrics.translation import TRANSLATION, translation_scores
 from ganjax.sampling import iter_samples
+from ganjax.translation import is_translator
 
 DEFAULT_NUM_SAMPLES = 10_000
 DEFAULT_METRICS = ("fid", "kid", "is", "pr")  # plus conditional.extra_metrics(exp) for a run
@@ -265,7 +267,14 @@ def score(*, metrics: Sequence[str] | str | None = None, run: tuple | None = Non
   (conditional_accuracy, conditional_accuracy_class_<c>; skipped with a note in row["notes"] for
   other datasets). "code_acc" reads the `split` images through an InfoGAN run's Q head
   (code_accuracy, code_accuracy_class_<c>; row["code_mapping"][code] = matched class or -1).
+  A translation run (pix2pix, CycleGAN, DiscoGAN) is scored by translating the test split
+  ("translation", ganjax/metrics/translation.py; `num_samples` caps the inputs per direction).
   """
+  if run is not None and is_translator(run[0].objective):
+    return _score_translation(run, metrics, num_samples, feature_net, feature_net_options, ema)
+  if metrics is not None and TRANSLATION in parse_metrics(metrics):
+    raise ConfigError("metric 'translation' scores a translation run: pass --workdir=DIR of a "
+                      "pix2pix, cyclegan or discogan run (without --samples).")
   if metrics is None:
     metrics = list(DEFAULT_METRICS) + (cond.extra_metrics(run[0]) if run is not None else [])
   metrics = parse_metrics(metrics)
@@ -342,6 +351,25 @@ def score(*, metrics: Sequence[str] | str | None = None, run: tuple | None = Non
   row.update({f"eval/{k}": v for k, v in scores.items()})
   if notes:
     row["notes"] = notes
+  return row
+
+
+def _score_translation(run, metrics, num_samples, feature_net, feature_net_options, ema) -> dict:
+  """score() for a translation run: the "translation" metrics of every direction."""
+  exp, state = run
+  metrics = [TRANSLATION] if metrics is None else parse_metrics(metrics)
+  if metrics != [TRANSLATION]:
+    raise ConfigError(f"a translation run ({exp.config.model.name!r}) is scored with "
+                      f"--metrics=translation (FID, accuracy, cycle error, L1 / SSIM per direction), "
+                      f"not {metrics}.")
+  if feature_net != "fashion_mnist_cnn" or feature_net_options:
+    raise ConfigError("translation metrics read the 28x28 crops with the shipped fashion_mnist_cnn; "
+                      "drop --feature_net.")
+  scores = translation_scores(exp, state, build_feature_net("fashion_mnist_cnn"), num=num_samples,
+                              ema=ema)
+  row = {"source": "evaluate", "feature_net": feature_net, "metrics": TRANSLATION,
+         "dataset": exp.config.dataset.name, "split": "test", "step": int(state.step)}
+  row.update({f"eval/{k}": v for k, v in scores.items()})
   return row
 
 

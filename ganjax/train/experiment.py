@@ -23,6 +23,7 @@ from ganjax.train import dispatch
 from ganjax.train.init import init_state
 from ganjax.train.step import make_train_step
 from ganjax.train.validate import validate_config
+from ganjax.translation import is_translator
 
 
 @dataclasses.dataclass
@@ -173,6 +174,15 @@ def build_player_optimizers(config, family: Family) -> dict[str, optax.GradientT
 def check_sample_shape(exp: Experiment) -> None:
   """ConfigError unless the family's samples have the dataset's per-example shape (traced only)."""
   state = exp.abstract_state(sharded=False)
+  if is_translator(exp.objective):  # translations have the shape of their inputs
+    for direction, (field, _) in exp.objective.directions.items():
+      out = jax.eval_shape(lambda s, x, d=direction: exp.objective.translate(s, x, direction=d),
+                           state, exp.spec.example(field, 2))
+      if tuple(out.shape[1:]) != exp.data_shape:
+        raise ConfigError(f"model {exp.config.model.name!r} translates {direction} to shape "
+                          f"{tuple(out.shape[1:])}, but dataset {exp.config.dataset.name!r} has "
+                          f"{exp.data_shape}; fix config.model so they match.")
+    return
   out = jax.eval_shape(lambda s, k: exp.objective.sample(s, k, 2), state, jax.random.PRNGKey(0))
   if tuple(out.shape[1:]) != exp.data_shape:
     raise ConfigError(f"model {exp.config.model.name!r} makes samples of shape {tuple(out.shape[1:])} "

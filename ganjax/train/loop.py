@@ -26,6 +26,7 @@ from ganjax.runtime import runtime_of
 from ganjax.sampling_grids import render_grid, training_layout
 from ganjax.train.dispatch import plan_blocks, stage_block
 from ganjax.train.experiment import build_experiment
+from ganjax.translation import is_translator, translation_grid
 from ganjax.workdir_lock import WorkdirLock
 
 
@@ -35,14 +36,18 @@ class NonFiniteError(GanjaxError, FloatingPointError):
 
 def write_sample_grid(exp, state: GANState, workdir: str, step: int) -> str | None:
   """Saves a grid of EMA samples from the run's fixed noise to WORKDIR/samples/step_XXXXXXX.png:
-  one row per class for class-conditional families (ganjax/sampling_grids.py), else
+  one row per class for class-conditional families (ganjax/sampling_grids.py), rows of test
+  input | translation | reconstruction (or target) for translation families, else
   num_grid_samples in a square. Every process computes (the state may span all of them);
   process 0 writes."""
   if len(exp.data_shape) != 3:
     return None
   key, num = fixed_noise_key(exp.config), exp.config.get("num_grid_samples", 64)
-  layout = training_layout(exp, key, num)
-  if layout is None:
+  layout = None if is_translator(exp.objective) else training_layout(exp, key, num)
+  if is_translator(exp.objective):  # fixed test inputs: input | output | reconstruction or target
+    images, ncols = translation_grid(exp, state, num)
+    images = images.astype("float32") / 127.5 - 1.0
+  elif layout is None:
     images, ncols = exp.sample(state, key, num), None
   else:
     images, ncols = render_grid(exp, state, layout), layout.cols
