@@ -5,7 +5,7 @@ paired datasets (batch fields "source" and "target", e.g. edges2fashion).
 config.model: g_features ((64, 128, 256, 512, 512): one entry per halving, so 2^len must divide H
 and W), dropout_rate (0.5), dropout_layers (2: the innermost decoder layers with dropout),
 d_features ((64, 128, 256)), norm ("instance"), l1_weight (100), adversarial (True; False = the
-L1-only ablation, no D). Training: config.loss / loss_kwargs ("non_saturating": the reference's
+L1-only ablation: D gets no phase). Training: config.loss / loss_kwargs ("non_saturating": the reference's
 vanilla GAN loss); optimizers g (and d when adversarial).
 """
 
@@ -40,16 +40,14 @@ def build(config, ctx: BuildContext) -> Family:
   g = UNetGenerator(ctx.spec.shape[-1], features, float(cfg.get("dropout_rate", 0.5)),
                     model_number(cfg, "dropout_layers", 2, minimum=0, integer=True),
                     cfg.get("norm", "instance"), dtype=ctx.dtype, layers=ctx.layers)
-  modules, players = {"g": g}, {"g": ("g",)}
+  # D is built even for the L1-only ablation (it then has no phase and is never trained), so the
+  # ablation is one flag: --config.model.adversarial=False, same players and optimizers.
+  d = PatchDiscriminator(tuple(cfg.get("d_features", (64, 128, 256))), cfg.get("norm", "instance"),
+                         ctx.axis_name, ctx.dtype, ctx.layers)
+  modules, players = {"g": g, "d": d}, {"g": ("g",), "d": ("d",)}
   source = ctx.spec.example("source")
-  examples = {"g": (source,)}
-  if adversarial:
-    modules["d"] = PatchDiscriminator(tuple(cfg.get("d_features", (64, 128, 256))),
-                                      cfg.get("norm", "instance"), ctx.axis_name, ctx.dtype,
-                                      ctx.layers)
-    players["d"] = ("d",)
-    pair = ctx.spec.example("source")
-    examples["d"] = (pair.update(shape=(*pair.shape[:-1], 2 * pair.shape[-1])),)
+  pair = source.update(shape=(*source.shape[:-1], 2 * source.shape[-1]))
+  examples = {"g": (source,), "d": (pair,)}
   nets = Networks(modules)
   objective = Pix2PixObjective(nets, get_loss(config.get("loss", "non_saturating"),
                                               **dict(config.get("loss_kwargs", {}))),

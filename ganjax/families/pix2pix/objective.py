@@ -5,7 +5,7 @@ plus L1 to the target,
 
 with a PatchGAN D that reads the input and an image concatenated on channels. Phases, as the
 reference's `optimize_parameters`: D first, its loss halved ("slows down the rate at which D
-learns relative to G"), then G. With adversarial=False there is no D and G minimises L1 alone:
+learns relative to G"), then G. With adversarial=False D has no phase and G minimises L1 alone:
 the paper's "L1" ablation (Table 1), which ganjax reproduces for comparison.
 
 Batch fields: "source" (the input, e.g. an edge map) and "target" [B, H, W, C] in [-1, 1].
@@ -30,7 +30,7 @@ from ganjax.objectives.translation_terms import l1
 
 @dataclasses.dataclass(frozen=True)
 class Pix2PixObjective:
-  """nets: {"g": source -> image, "d": concat(source, image) -> DOutput map (if adversarial)};
+  """nets: {"g": source -> image, "d": concat(source, image) -> DOutput map};
   loss: a ganjax.losses entry with its options bound."""
   nets: Networks
   loss: Callable
