@@ -70,3 +70,19 @@ def eight_device_gaps(setup: str, steps: int) -> dict:
   out = json.loads(r.stdout.strip().splitlines()[-1])
   assert out["devices"] == 8
   return out
+
+
+def straight_and_resumed(cfg, tmp_path, steps: int = 4):
+  """Trains `cfg` for `steps` steps straight, and for steps / 2 then resumed to `steps` in another
+  workdir (checkpoint every steps / 2); returns both final states on the host, after checking the
+  resumed run reached `steps`."""
+  import jax
+  from ganjax.train.loop import train_and_evaluate
+  cfg.num_train_steps, cfg.checkpoint_every = steps, steps // 2
+  straight = jax.device_get(train_and_evaluate(cfg, str(tmp_path / "straight")))
+  cfg.num_train_steps = steps // 2
+  train_and_evaluate(cfg, str(tmp_path / "resumed"))
+  cfg.num_train_steps = steps
+  resumed = jax.device_get(train_and_evaluate(cfg, str(tmp_path / "resumed")))
+  assert int(resumed.step) == int(straight.step) == steps
+  return straight, resumed

@@ -8,7 +8,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from conftest import eight_device_gaps
+from conftest import eight_device_gaps, straight_and_resumed
 from ganjax.core.outputs import DOutput
 from ganjax.errors import ConfigError
 from ganjax.nn.conditional import ConditionalBatchNorm, label_planes
@@ -145,13 +145,7 @@ def test_label_planes_and_priors():
 @pytest.mark.parametrize("name", FAMILIES)
 def test_conditional_family_resumes_bit_for_bit(name, tmp_path):
   cfg = tiny_config(name)
-  cfg.num_train_steps, cfg.checkpoint_every = 4, 2
-  straight = jax.device_get(train_and_evaluate(cfg, str(tmp_path / "straight")))
-  cfg.num_train_steps = 2
-  train_and_evaluate(cfg, str(tmp_path / "resumed"))
-  cfg.num_train_steps = 4
-  resumed = jax.device_get(train_and_evaluate(cfg, str(tmp_path / "resumed")))
-  assert int(resumed.step) == 4
+  straight, resumed = straight_and_resumed(cfg, tmp_path)
   jax.tree.map(np.testing.assert_array_equal, resumed, straight)
 
 

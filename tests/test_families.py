@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import cycle_family
-from conftest import eight_device_gaps
+from conftest import eight_device_gaps, straight_and_resumed
 from ganjax.checkpoint import Checkpointer
 from ganjax.data.pipeline import to_model_batch
 from ganjax.data.sources import data_source
@@ -43,13 +43,7 @@ def _cycle_config():
                          ids=["vae", "bigan", "cycle"])
 def test_family_resumes_bit_for_bit(make_config, tmp_path):
   cfg = make_config()
-  cfg.num_train_steps, cfg.checkpoint_every = 4, 2
-  straight = jax.device_get(train_and_evaluate(cfg, str(tmp_path / "straight")))
-  cfg.num_train_steps = 2
-  train_and_evaluate(cfg, str(tmp_path / "resumed"))
-  cfg.num_train_steps = 4
-  resumed = jax.device_get(train_and_evaluate(cfg, str(tmp_path / "resumed")))
-  assert int(resumed.step) == int(straight.step) == 4
+  straight, resumed = straight_and_resumed(cfg, tmp_path)
   jax.tree.map(np.testing.assert_array_equal, resumed, straight)
   # Every network of every player moved, and the EMA copies exist for the chosen networks.
   start = jax.device_get(build_experiment(cfg).init_state())
