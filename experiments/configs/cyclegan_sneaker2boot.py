@@ -1,0 +1,28 @@
+"""CycleGAN (Zhu et al. 2017) on sneaker2boot: Fashion-MNIST sneakers <-> ankle boots, unpaired,
+32x32 (ganjax/families/cyclegan). The reference's recipe: least-squares GAN loss, cycle weight 10,
+identity weight 0.5 (x 10), replay buffers of 50 past fakes, Adam 2e-4 with b1 = 0.5, the learning
+rate constant for the first half and linearly decayed to 0 over the second, instance-normalised
+ResNet translators and PatchGAN critics. Widths are half the paper's (F = 32, not 64) to fit a CPU
+budget; 6 residual blocks as the paper's 128x128 model."""
+
+import ml_collections
+
+from experiments.configs import base
+
+
+def get_config() -> ml_collections.ConfigDict:
+  c = base.get_config()
+  c.dataset.name = "sneaker2boot"
+  c.model = ml_collections.ConfigDict(dict(
+      name="cyclegan", g_features=32, g_blocks=6, d_features=(32, 64, 128), norm="instance",
+      cycle_weight=10.0, identity_weight=0.5, pool_size=50))
+  c.loss = "least_squares"
+  c.loss_kwargs = ml_collections.ConfigDict()
+  c.batch_size = 16
+  c.num_train_steps = 2000
+  half = c.num_train_steps // 2
+  adam = dict(name="adam", learning_rate=2e-4, b1=0.5, b2=0.999, decay_start=half, decay_steps=half)
+  c.optimizers = ml_collections.ConfigDict(dict(g=dict(adam), d=dict(adam)))
+  c.num_grid_samples = 16  # test examples per direction as input | output | reconstruction columns
+  c.eval_metrics = "translation"  # with --config.eval_every=N: FID, accuracy, cycle L1 per direction
+  return c
