@@ -9,7 +9,7 @@ import ml_collections
 import numpy as np
 import pytest
 
-from conftest import eight_device_gaps, run_script
+from conftest import eight_device_gaps, run_script, straight_and_resumed
 from ganjax.data import translation as tdata
 from ganjax.data.pipeline import make_train_dataset
 from ganjax.data.sources import data_source, dataset_spec
@@ -147,13 +147,7 @@ def test_pix2pix_refuses_unpaired_data_and_the_l1_ablation_trains_g_alone():
 
 def test_pix2pix_resumes_bit_for_bit(tmp_path):
   cfg = tiny_pix2pix()
-  cfg.num_train_steps = 4
-  straight = jax.device_get(train_and_evaluate(cfg, str(tmp_path / "straight")))
-  cfg.num_train_steps = 2
-  train_and_evaluate(cfg, str(tmp_path / "resumed"))
-  cfg.num_train_steps = 4
-  resumed = jax.device_get(train_and_evaluate(cfg, str(tmp_path / "resumed")))
-  assert int(resumed.step) == 4
+  straight, resumed = straight_and_resumed(cfg, tmp_path)
   jax.tree.map(np.testing.assert_array_equal, resumed, straight)
 
 
