@@ -40,7 +40,7 @@ def build(config, ctx: BuildContext) -> Family:
                       f"normalised ones, all but the first); got {d_features}.")
   norm = cfg.get("norm", "batch")
   common = dict(norm=norm, axis_name=ctx.axis_name, dtype=ctx.dtype, layers=ctx.layers)
-  g = lambda: EncoderDecoder(ctx.spec.shape[-1], g_features, **common)
+  g = lambda: EncoderDecoder(g_features, out_channels=ctx.spec.shape[-1], **common)
   d = lambda: ConvDiscriminator(d_features, **common)
   nets = Networks({"g_ab": g(), "g_ba": g(), "d_a": d(), "d_b": d()})
   objective = DiscoGANObjective(

@@ -32,35 +32,37 @@ from ganjax.nn.layers import PLAIN, Layers
 from ganjax.nn.patchgan import INIT, normalization
 
 
-def _encode(module: nn.Module, x: jax.Array, features: Sequence[int], train: bool) -> list:
-  """The shared stride-2 trunk: x [B, H, W, C] -> the activations after each level, the last
-  [B, H / 2^n, W / 2^n, features[-1]]."""
-  h, outs = x.astype(module.dtype), []
-  for i, f in enumerate(features):
-    h = module.layers.conv(f, (4, 4), (2, 2), padding="SAME", kernel_init=INIT,
-                           dtype=module.dtype, name=f"down{i}")(h)
-    if i:
-      h = normalization(module.norm, train=train, axis_name=module.axis_name, dtype=module.dtype)(h)
-    h = nn.leaky_relu(h, 0.2)
-    outs.append(h)
-  return outs
-
-
-class EncoderDecoder(nn.Module):
-  out_channels: int = 1
+class _Trunk(nn.Module):
+  """What both networks share: the fields and the stride-2 encoder."""
   features: Sequence[int] = (64, 128, 256)
   norm: str = "batch"
   axis_name: str | None = None
   dtype: jnp.dtype = jnp.float32
   layers: Layers = PLAIN
 
+  def encode(self, x: jax.Array, train: bool) -> list:
+    """x [B, H, W, C] -> the activations after each level, the last [B, H / 2^n, W / 2^n,
+    features[-1]]; call from inside a compact __call__."""
+    h, outs = x.astype(self.dtype), []
+    for i, f in enumerate(self.features):
+      h = self.layers.conv(f, (4, 4), (2, 2), padding="SAME", kernel_init=INIT, dtype=self.dtype,
+                           name=f"down{i}")(h)
+      if i:
+        h = normalization(self.norm, train=train, axis_name=self.axis_name, dtype=self.dtype)(h)
+      h = nn.leaky_relu(h, 0.2)
+      outs.append(h)
+    return outs
+
+
+class EncoderDecoder(_Trunk):
+  out_channels: int = 1
+
   @nn.compact
   def __call__(self, x: jax.Array, *, train: bool) -> jax.Array:
     """x: [B, H, W, C_in] in [-1, 1] -> [B, H, W, out_channels] float32 in [-1, 1]."""
-    h = _encode(self, x, self.features, train)[-1]
+    h = self.encode(x, train)[-1]
     up = lambda f, name: self.layers.conv_transpose(f, (4, 4), (2, 2), padding="SAME",
-                                                    kernel_init=INIT,
-                                                    dtype=self.dtype, name=name)
+                                                    kernel_init=INIT, dtype=self.dtype, name=name)
     for j, f in enumerate(reversed(self.features[:-1])):
       h = normalization(self.norm, train=train, axis_name=self.axis_name,
                         dtype=self.dtype)(up(f, f"up{j}")(h))
@@ -68,17 +70,11 @@ class EncoderDecoder(nn.Module):
     return jnp.tanh(up(self.out_channels, "out")(h)).astype(jnp.float32)
 
 
-class ConvDiscriminator(nn.Module):
-  features: Sequence[int] = (64, 128, 256)
-  norm: str = "batch"
-  axis_name: str | None = None
-  dtype: jnp.dtype = jnp.float32
-  layers: Layers = PLAIN
-
+class ConvDiscriminator(_Trunk):
   @nn.compact
   def __call__(self, x: jax.Array, *, train: bool) -> DOutput:
     """x: [B, H, W, C] in [-1, 1] -> DOutput(logits [B], features (tuple of [B, h, w, f]))."""
-    outs = _encode(self, x, self.features, train)
+    outs = self.encode(x, train)
     h = outs[-1]
     logits = self.layers.conv(1, h.shape[1:3], (1, 1), padding="VALID",
                               kernel_init=INIT, dtype=self.dtype, name="logits")(h)
