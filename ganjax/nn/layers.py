@@ -7,8 +7,12 @@ it builds layers with the same constructor arguments, parameter names and shapes
 trained with one set loads with the other and outputs agree to float rounding.
 
 Constructor contracts (what model code may pass):
-  conv(features, kernel_size, strides=(1, 1), padding="SAME", kernel_init=..., dtype=..., name=...)
-  conv_transpose(features, kernel_size, strides, padding="SAME", kernel_init=..., dtype=..., name=...)
+  conv(features, kernel_size, strides=(1, 1), padding="SAME", kernel_init=..., use_bias=...,
+       dtype=..., name=...)
+  conv_transpose(features, kernel_size, strides, padding="SAME", kernel_init=..., use_bias=...,
+                 dtype=..., name=...)
+  (use_bias=False before a normalization layer: the bias would be removed by it, leaving a
+  parameter whose gradient is float rounding alone, which Adam turns into full-size steps.)
   batch_norm(use_running_average=..., momentum=..., epsilon=..., axis_name=..., dtype=...)
   dropout(rate, deterministic=...)
   dense(features, kernel_init=..., dtype=..., name=...)

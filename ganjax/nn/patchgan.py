@@ -27,12 +27,18 @@ INIT = nn.initializers.normal(0.02)  # the pix2pix / CycleGAN reference's init_t
 
 
 def normalization(kind: str, *, train: bool, axis_name: str | None = None, dtype=jnp.float32):
-  """A fresh norm layer of `kind` ("instance", "batch", "none"): x -> x (same shape)."""
+  """A fresh norm layer of `kind` ("instance", "batch", "none"): x -> x (same shape).
+
+  Variances are E[(x - E[x])^2], not flax's default E[x^2] - E[x]^2: the latter cancels
+  catastrophically where a channel's mean dwarfs its spread (the constant black borders of the
+  padded data), and its rounding then depends on how XLA orders the reduction, which changes
+  with the per-device batch: 1 and 8 devices drifted apart by 10% in two steps."""
   if kind == "instance":
-    return nn.InstanceNorm(epsilon=1e-5, use_scale=False, use_bias=False, dtype=dtype)
+    return nn.InstanceNorm(epsilon=1e-5, use_scale=False, use_bias=False, dtype=dtype,
+                           use_fast_variance=False)
   if kind == "batch":
     return nn.BatchNorm(use_running_average=not train, momentum=0.9, epsilon=1e-5,
-                        axis_name=axis_name, dtype=dtype)
+                        axis_name=axis_name, dtype=dtype, use_fast_variance=False)
   if kind == "none":
     return lambda x: x
   raise ValueError(f"unknown norm {kind!r}; use 'instance', 'batch' or 'none'.")
@@ -48,12 +54,14 @@ class PatchDiscriminator(nn.Module):
   @nn.compact
   def __call__(self, x: jax.Array, *, train: bool) -> DOutput:
     """x: [B, H, W, C] in [-1, 1] -> DOutput(logits [B, h, w] float32, features [B, F])."""
-    conv = lambda f, s, name: self.layers.conv(f, (4, 4), (s, s), padding="SAME", kernel_init=INIT,
-                                               dtype=self.dtype, name=name)
+    # A conv feeding a norm has no bias: the norm removes it (ganjax/nn/layers.py).
+    conv = lambda f, s, name, bias=True: self.layers.conv(
+        f, (4, 4), (s, s), padding="SAME", kernel_init=INIT, use_bias=bias, dtype=self.dtype,
+        name=name)
     h = nn.leaky_relu(conv(self.features[0], 2, "conv0")(x.astype(self.dtype)), 0.2)
     for i, f in enumerate(self.features[1:], start=1):
       stride = 1 if i == len(self.features) - 1 else 2
-      h = conv(f, stride, f"conv{i}")(h)
+      h = conv(f, stride, f"conv{i}", self.norm == "none")(h)
       h = nn.leaky_relu(normalization(self.norm, train=train, axis_name=self.axis_name,
                                       dtype=self.dtype)(h), 0.2)
     logits = conv(1, 1, "logits")(h)[..., 0]

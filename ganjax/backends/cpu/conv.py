@@ -25,6 +25,7 @@ class Conv(nn.Module):
   padding: str | Sequence[tuple[int, int]] = "SAME"
   kernel_init: nn.initializers.Initializer = nn.initializers.lecun_normal()
   bias_init: nn.initializers.Initializer = nn.initializers.zeros_init()
+  use_bias: bool = True
   dtype: jnp.dtype | None = None
   kernels: str = "xla"  # "onednn": oneDNN's convolutions where they apply (adjoint_convs.conv2d)
 
@@ -32,11 +33,11 @@ class Conv(nn.Module):
   def __call__(self, x: jax.Array) -> jax.Array:
     """x: [B, H, W, C_in] -> [B, Ho, Wo, features]."""
     kernel = self.param("kernel", self.kernel_init, (*self.kernel_size, x.shape[-1], self.features))
-    bias = self.param("bias", self.bias_init, (self.features,))
+    bias = self.param("bias", self.bias_init, (self.features,)) if self.use_bias else None
     dtype = self.dtype or x.dtype
     padding = self.padding
     if isinstance(padding, str):
       padding = jax.lax.padtype_to_pads(x.shape[1:3], self.kernel_size, self.strides, padding)
     padding = tuple(tuple(int(v) for v in p) for p in padding)
     y = conv2d(x.astype(dtype), kernel.astype(dtype), tuple(self.strides), padding, self.kernels)
-    return add_bias(y, bias.astype(dtype))
+    return y if bias is None else add_bias(y, bias.astype(dtype))

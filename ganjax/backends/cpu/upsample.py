@@ -30,6 +30,7 @@ class ConvTranspose(nn.Module):
   padding: str = "SAME"
   kernel_init: nn.initializers.Initializer = nn.initializers.lecun_normal()
   bias_init: nn.initializers.Initializer = nn.initializers.zeros_init()
+  use_bias: bool = True
   dtype: jnp.dtype | None = None
   kernels: str = "xla"  # "onednn": oneDNN's convolutions where they apply (adjoint_convs)
 
@@ -45,9 +46,9 @@ class ConvTranspose(nn.Module):
     """x: [B, H, W, C_in] -> [B, H*sh, W*sw, features]."""
     kh, kw = self.kernel_size
     kernel = self.param("kernel", self.kernel_init, (kh, kw, x.shape[-1], self.features))
-    bias = self.param("bias", self.bias_init, (self.features,))
+    bias = self.param("bias", self.bias_init, (self.features,)) if self.use_bias else None
     dtype = self.dtype or x.dtype
     low = tuple(same_transpose_padding(k, s) for k, s in zip(self.kernel_size, self.strides))
     y = conv2d_transpose(x.astype(dtype), kernel.astype(dtype), tuple(self.strides), low,
                          self.kernels)
-    return add_bias(y, bias.astype(dtype))
+    return y if bias is None else add_bias(y, bias.astype(dtype))

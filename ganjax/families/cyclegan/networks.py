@@ -39,8 +39,10 @@ class ResnetGenerator(nn.Module):
   @nn.compact
   def __call__(self, x: jax.Array, *, train: bool) -> jax.Array:
     """x: [B, H, W, C_in] in [-1, 1] -> [B, H, W, out_channels] float32 in [-1, 1]."""
-    conv = lambda f, k, s, pad, name: self.layers.conv(f, (k, k), (s, s), padding=pad,
-                                                       kernel_init=INIT, dtype=self.dtype, name=name)
+    # A conv feeding a norm has no bias: the norm removes it (ganjax/nn/layers.py).
+    biased = self.norm == "none"
+    conv = lambda f, k, s, pad, name, bias=biased: self.layers.conv(
+        f, (k, k), (s, s), padding=pad, kernel_init=INIT, use_bias=bias, dtype=self.dtype, name=name)
     norm = lambda h: normalization(self.norm, train=train, dtype=self.dtype)(h)
     f = self.features
     h = nn.relu(norm(conv(f, 7, 1, "VALID", "c7s1")(reflect(x.astype(self.dtype), 3))))
@@ -53,7 +55,7 @@ class ResnetGenerator(nn.Module):
     for i, mult in enumerate((2, 1)):
       # "SAME" doubles H exactly, as the reference's ConvTranspose2d(k=3, s=2, p=1, output_padding=1).
       up = self.layers.conv_transpose(f * mult, (3, 3), (2, 2), padding="SAME", kernel_init=INIT,
-                                      dtype=self.dtype, name=f"up{i}")
+                                      use_bias=biased, dtype=self.dtype, name=f"up{i}")
       h = nn.relu(norm(up(h)))
-    h = conv(self.out_channels, 7, 1, "VALID", "out")(reflect(h, 3))
+    h = conv(self.out_channels, 7, 1, "VALID", "out", True)(reflect(h, 3))
     return jnp.tanh(h).astype(jnp.float32)

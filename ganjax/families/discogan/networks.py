@@ -45,7 +45,9 @@ class _Trunk(nn.Module):
     features[-1]]; call from inside a compact __call__."""
     h, outs = x.astype(self.dtype), []
     for i, f in enumerate(self.features):
-      h = self.layers.conv(f, (4, 4), (2, 2), padding="SAME", kernel_init=INIT, dtype=self.dtype,
+      # A conv feeding a norm has no bias: the norm removes it (ganjax/nn/layers.py).
+      h = self.layers.conv(f, (4, 4), (2, 2), padding="SAME", kernel_init=INIT,
+                           use_bias=not i or self.norm == "none", dtype=self.dtype,
                            name=f"down{i}")(h)
       if i:
         h = normalization(self.norm, train=train, axis_name=self.axis_name, dtype=self.dtype)(h)
@@ -61,13 +63,14 @@ class EncoderDecoder(_Trunk):
   def __call__(self, x: jax.Array, *, train: bool) -> jax.Array:
     """x: [B, H, W, C_in] in [-1, 1] -> [B, H, W, out_channels] float32 in [-1, 1]."""
     h = self.encode(x, train)[-1]
-    up = lambda f, name: self.layers.conv_transpose(f, (4, 4), (2, 2), padding="SAME",
-                                                    kernel_init=INIT, dtype=self.dtype, name=name)
+    up = lambda f, name, bias: self.layers.conv_transpose(
+        f, (4, 4), (2, 2), padding="SAME", kernel_init=INIT, use_bias=bias, dtype=self.dtype,
+        name=name)
     for j, f in enumerate(reversed(self.features[:-1])):
       h = normalization(self.norm, train=train, axis_name=self.axis_name,
-                        dtype=self.dtype)(up(f, f"up{j}")(h))
+                        dtype=self.dtype)(up(f, f"up{j}", self.norm == "none")(h))
       h = nn.relu(h)
-    return jnp.tanh(up(self.out_channels, "out")(h)).astype(jnp.float32)
+    return jnp.tanh(up(self.out_channels, "out", True)(h)).astype(jnp.float32)
 
 
 class ConvDiscriminator(_Trunk):

@@ -36,22 +36,25 @@ class UNetGenerator(nn.Module):
   @nn.compact
   def __call__(self, x: jax.Array, *, train: bool) -> jax.Array:
     """x: [B, H, W, C_in] in [-1, 1] -> [B, H, W, out_channels] float32 in [-1, 1]."""
-    conv = lambda f, name: self.layers.conv(f, (4, 4), (2, 2), padding="SAME", kernel_init=INIT,
-                                            dtype=self.dtype, name=name)
-    up = lambda f, name: self.layers.conv_transpose(f, (4, 4), (2, 2), padding="SAME",
-                                                    kernel_init=INIT, dtype=self.dtype, name=name)
+    # A conv feeding a norm has no bias: the norm removes it (ganjax/nn/layers.py).
+    conv = lambda f, name, bias: self.layers.conv(f, (4, 4), (2, 2), padding="SAME", kernel_init=INIT,
+                                                  use_bias=bias, dtype=self.dtype, name=name)
+    up = lambda f, name, bias: self.layers.conv_transpose(f, (4, 4), (2, 2), padding="SAME",
+                                                          kernel_init=INIT, use_bias=bias,
+                                                          dtype=self.dtype, name=name)
     norm = lambda: normalization(self.norm, train=train, dtype=self.dtype)
     depth = len(self.features)
     skips, h = [], x.astype(self.dtype)
     for i, f in enumerate(self.features):
-      h = conv(f, f"down{i}")(h if i == 0 else nn.leaky_relu(h, 0.2))
-      if 0 < i < depth - 1:
+      normed = 0 < i < depth - 1 and self.norm != "none"
+      h = conv(f, f"down{i}", not normed)(h if i == 0 else nn.leaky_relu(h, 0.2))
+      if normed:
         h = norm()(h)
       skips.append(h)
     for j, f in enumerate(reversed(self.features[:-1])):
-      h = norm()(up(f, f"up{j}")(nn.relu(h)))
+      h = norm()(up(f, f"up{j}", self.norm == "none")(nn.relu(h)))
       if j < self.dropout_layers and self.dropout_rate:
         h = self.layers.dropout(self.dropout_rate, deterministic=not train)(h)
       h = jnp.concatenate([h, skips[depth - 2 - j]], axis=-1)
-    h = up(self.out_channels, "out")(nn.relu(h))
+    h = up(self.out_channels, "out", True)(nn.relu(h))
     return jnp.tanh(h).astype(jnp.float32)
