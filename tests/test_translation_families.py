@@ -206,3 +206,21 @@ def test_cyclegan_turns_sneakers_into_what_the_classifier_reads_as_boots(tmp_pat
   # Untrained translators keep (a blur of) the sneaker: ~0 boots. 300 steps at F = 8 with one
   # residual block reach ~0.6-0.7 on seeds 0 and 1 (timed at ~1.5 minutes of training here).
   assert trained > untrained + 0.3, (untrained, trained)
+
+
+@pytest.mark.slow
+def test_discogan_turns_bags_into_what_the_classifier_reads_as_shoes(tmp_path):
+  from ganjax.metrics.features import build_feature_net
+  from ganjax.metrics.translation import translation_scores
+
+  cfg = tiny_discogan(g_features=(16, 32), d_features=(16, 32), gan_curriculum=100)
+  steps = 300
+  cfg.batch_size, cfg.num_train_steps, cfg.checkpoint_every, cfg.log_every = 16, steps, steps, 100
+  cfg.ema_decay = 0.99  # an EMA that has caught up within 300 steps
+  exp = build_experiment(cfg)
+  net = build_feature_net("fashion_mnist_cnn")
+  # a2b accuracy: the share of the first 200 test bags the shipped classifier reads as a sandal,
+  # a sneaker or an ankle boot after translation.
+  before = translation_scores(exp, exp.init_state(), net, num=200)["a2b/accuracy"]
+  after = translation_scores(exp, train_and_evaluate(cfg, str(tmp_path)), net, num=200)["a2b/accuracy"]
+  assert after > before + 0.3, (before, after)
