@@ -18,7 +18,7 @@ def get_config() -> ml_collections.ConfigDict:
       name="discogan", g_features=(32, 64, 128), d_features=(32, 64, 128), norm="batch",
       starting_rate=0.01, default_rate=0.5, gan_curriculum=1000, g_steps=2))
   c.batch_size = 32
-  c.num_train_steps = 3000
+  c.num_train_steps = 2000  # the budget of the BENCHMARKS.md figures
   adam = dict(name="adam", learning_rate=2e-4, b1=0.5, b2=0.999)
   c.optimizers = ml_collections.ConfigDict(dict(g=dict(adam), d=dict(adam)))
   c.num_grid_samples = 16  # test examples per direction as input | output | reconstruction columns
