@@ -270,7 +270,7 @@ def score(*, metrics: Sequence[str] | str | None = None, run: tuple | None = Non
   A translation run (pix2pix, CycleGAN, DiscoGAN) is scored by translating the test split
   ("translation", ganjax/metrics/translation.py; `num_samples` caps the inputs per direction).
   """
-  if run is not None and is_translator(run[0].objective):
+  if run is not None and is_translator(getattr(run[0], "objective", None)):
     return _score_translation(run, metrics, num_samples, feature_net, feature_net_options, ema)
   if metrics is not None and TRANSLATION in parse_metrics(metrics):
     raise ConfigError("metric 'translation' scores a translation run: pass --workdir=DIR of a "
