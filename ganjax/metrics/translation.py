@@ -19,6 +19,7 @@ import numpy as np
 
 from ganjax.data.translation import crop_to_fashion_mnist
 from ganjax.metrics import fid as fid_lib
+from ganjax.metrics.summary import MomentAccumulator
 from ganjax.translation import (check_translator, domain_images, reverse_of, test_examples,
                                 translate_images)
 
@@ -26,8 +27,10 @@ TRANSLATION = "translation"
 
 
 def _moments(features: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-  f = np.asarray(features, np.float64)
-  return f.mean(0), np.cov(f, rowvar=False)
+  """(mean, unbiased covariance) in float64, as every other FID in ganjax (summary.py)."""
+  acc = MomentAccumulator()
+  acc.add(features)
+  return acc.moments()
 
 
 def mean_ssim(a: np.ndarray, b: np.ndarray) -> float:
