@@ -9,6 +9,7 @@ DEMO_CONFIG ?= experiments/configs/dcgan_fashion_mnist.py
 DEMO_DIR ?= runs/demo
 DEMO_STEPS ?= 2000
 FASHION_MNIST_DIR := /usr/share/datasets/fashion-mnist
+EMOJI_FONT := /usr/share/fonts/truetype/noto/NotoColorEmoji.ttf
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: install data demo test clean-demo fid-reference
@@ -36,8 +37,14 @@ $(FASHION_MNIST_DIR):
 	$(SUDO) apt-get update -qq
 	$(SUDO) apt-get install -y -qq dataset-fashion-mnist
 
-data: install $(FASHION_MNIST_DIR)
-	$(PY) -m ganjax.data.prepare fashion_mnist digits ring8 grid25 edges2fashion sneaker2boot bag2shoe
+# emoji32's source (ganjax/data/emoji.py).
+$(EMOJI_FONT):
+	$(SUDO) apt-get update -qq
+	$(SUDO) apt-get install -y -qq fonts-noto-color-emoji
+
+data: install $(FASHION_MNIST_DIR) $(EMOJI_FONT)
+	$(PY) -m ganjax.data.prepare fashion_mnist fashion_mnist32 emoji32 digits ring8 grid25 \
+	    edges2fashion sneaker2boot bag2shoe
 
 demo: data
 	$(PY) experiments/train.py --config=$(DEMO_CONFIG) --workdir=$(DEMO_DIR) \

@@ -2,7 +2,9 @@
 
 * `idx_images/fashion_mnist`, `idx_images/mnist`: MNIST-format IDX files from a local directory
   (the tfds "manual_dir"); Debian's `dataset-fashion-mnist` installs Fashion-MNIST under
-  /usr/share/datasets/fashion-mnist.
+  /usr/share/datasets/fashion-mnist. `idx_images/fashion_mnist32`: the same images zero-padded
+  (black, their background) to 32x32 (ganjax/data/translation.py `pad_to_32`), for generators that
+  halve the image size five times; metrics crop the centre 28x28 back.
 * `sklearn_digits`: scikit-learn's bundled 8x8 digits, resized to 16x16, for fast tests.
 * `toy_mixture/ring8`, `toy_mixture/grid25`: points drawn from the 2-D Gaussian mixtures of
   ganjax.data.mixtures with fixed seeds.
@@ -37,20 +39,25 @@ def _image_label_features(shape, class_names):
 
 
 class IdxImages(tfds.core.GeneratorBasedBuilder):
-  """28x28 grayscale images + labels from local IDX files (manual_dir)."""
+  """28x28 (or zero-padded 32x32) grayscale images + labels from local IDX files (manual_dir)."""
 
   VERSION = tfds.core.Version("1.0.0")
   BUILDER_CONFIGS = [
       tfds.core.BuilderConfig(name="fashion_mnist", description="Fashion-MNIST (Xiao et al. 2017)."),
       tfds.core.BuilderConfig(name="mnist", description="MNIST handwritten digits (LeCun et al.)."),
+      tfds.core.BuilderConfig(name="fashion_mnist32",
+                              description="Fashion-MNIST zero-padded from 28x28 to 32x32."),
   ]
+  PADDED = ("fashion_mnist32",)  # configs whose images are padded to 32x32
   MANUAL_DOWNLOAD_INSTRUCTIONS = (
       "Put train-images-idx3-ubyte(.gz), train-labels-idx1-ubyte(.gz), t10k-images-idx3-ubyte(.gz) "
       "and t10k-labels-idx1-ubyte(.gz) in the manual dir.")
 
   def _info(self):
-    names = FASHION_MNIST_CLASSES if self.builder_config.name == "fashion_mnist" else DIGIT_CLASSES
-    return tfds.core.DatasetInfo(builder=self, features=_image_label_features((28, 28, 1), names),
+    name = self.builder_config.name
+    names = FASHION_MNIST_CLASSES if name.startswith("fashion_mnist") else DIGIT_CLASSES
+    size = 32 if name in self.PADDED else 28
+    return tfds.core.DatasetInfo(builder=self, features=_image_label_features((size, size, 1), names),
                                  supervised_keys=("image", "label"))
 
   def _split_generators(self, dl_manager):
@@ -60,6 +67,9 @@ class IdxImages(tfds.core.GeneratorBasedBuilder):
   def _generate_examples(self, directory, image_stem, label_stem):
     images = read_idx(find_idx_file(directory, image_stem))
     labels = read_idx(find_idx_file(directory, label_stem))
+    if self.builder_config.name in self.PADDED:
+      from ganjax.data.translation import pad_to_32  # translation.py imports this module
+      images = pad_to_32(images[..., None])[..., 0]
     for i, (image, label) in enumerate(zip(images, labels)):
       yield i, {"image": image[..., None], "label": int(label)}
 

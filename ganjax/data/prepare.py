@@ -1,6 +1,8 @@
 """Prepares datasets as tfds ArrayRecords ahead of training.
 
-  python -m ganjax.data.prepare fashion_mnist digits ring8 grid25 [--data_dir=DIR]
+  python -m ganjax.data.prepare fashion_mnist fashion_mnist32 emoji32 digits ring8 [--data_dir=DIR]
+
+With no names it prepares every registered dataset (ganjax/data/sources.py DATASETS).
 """
 
 from __future__ import annotations

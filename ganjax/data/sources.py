@@ -15,7 +15,7 @@ import jax
 import numpy as np
 import tensorflow_datasets as tfds
 
-from ganjax.data import builders, translation
+from ganjax.data import builders, emoji, translation
 from ganjax.data.pipeline import KINDS, DomainSources
 from ganjax.errors import DatasetNotFoundError
 from ganjax.registry import Registry
@@ -39,6 +39,13 @@ class DatasetSpec:
   domains: tuple[str, ...] = ()
   # What each domain holds: domain -> the class indices of its examples (unpaired data).
   domain_classes: dict | None = None
+  # Metrics (ganjax/metrics/eval_config.py): the FEATURE_NETS name that scores this dataset's
+  # images unless one is named (None: none fits; name one), the one whose logits are this
+  # dataset's classes (conditional accuracy; None: none), and the split FID's reference
+  # statistics come from unless one is named.
+  feature_net: str | None = None
+  classifier: str | None = None
+  fid_split: str = "test"
 
   @property
   def data_fields(self) -> tuple[str, ...]:
@@ -79,28 +86,39 @@ _FASHION_HINT = ("Install it with `sudo apt-get install dataset-fashion-mnist` (
                  "--config.dataset.source_dir at a directory holding the four Fashion-MNIST IDX files.")
 
 DATASETS: Registry = Registry("dataset")
+# The shipped Fashion-MNIST CNN scores 28x28x1 images, and 32x32x1 ones by their centre 28x28.
+_FASHION_NETS = dict(feature_net="fashion_mnist_cnn", classifier="fashion_mnist_cnn")
 DATASETS.register("fashion_mnist", DatasetSpec(
     builders.IdxImages, "fashion_mnist", (28, 28, 1), 10, _FASHION_DIR, _FASHION_HINT,
-    _missing_idx_files))
+    _missing_idx_files, **_FASHION_NETS))
+DATASETS.register("fashion_mnist32", DatasetSpec(
+    builders.IdxImages, "fashion_mnist32", (32, 32, 1), 10, _FASHION_DIR, _FASHION_HINT,
+    _missing_idx_files, **_FASHION_NETS))
 DATASETS.register("mnist", DatasetSpec(
     builders.IdxImages, "mnist", (28, 28, 1), 10, None,
     "Set --config.dataset.source_dir to a directory holding the four MNIST IDX files "
-    "(train-images-idx3-ubyte.gz, ...).", _missing_idx_files))
+    "(train-images-idx3-ubyte.gz, ...).", _missing_idx_files, feature_net="fashion_mnist_cnn"))
 DATASETS.register("digits", DatasetSpec(builders.SklearnDigits, None, (16, 16, 1), 10))
 # Image-to-image translation, made from Fashion-MNIST and padded to 32x32 (ganjax/data/translation.py).
 _TRANSLATION_SHAPE = (translation.SIZE, translation.SIZE, 1)
 DATASETS.register("edges2fashion", DatasetSpec(
     translation.Edges2Fashion, None, _TRANSLATION_SHAPE, 10, _FASHION_DIR, _FASHION_HINT,
-    _missing_idx_files, kind="paired"))
+    _missing_idx_files, kind="paired", **_FASHION_NETS))
 for _name, _classes in translation.DOMAIN_CLASSES.items():
   DATASETS.register(_name, DatasetSpec(
       translation.FashionDomains, _name, _TRANSLATION_SHAPE, 10, _FASHION_DIR, _FASHION_HINT,
-      _missing_idx_files, domains=tuple(_classes), domain_classes=_classes))
+      _missing_idx_files, domains=tuple(_classes), domain_classes=_classes, **_FASHION_NETS))
+# Colour emoji from Debian's fonts-noto-color-emoji (ganjax/data/emoji.py): 1240 train images, so
+# FID compares with the train split (StyleGAN2-ADA's small-data protocol), through a CNN trained
+# on that split's emoji groups (docs/metrics.md, "emoji32_cnn").
+DATASETS.register("emoji32", DatasetSpec(
+    emoji.Emoji32, None, (emoji.SIZE, emoji.SIZE, 3), len(emoji.GROUPS), emoji.FONT_DIR,
+    emoji.MISSING_HINT, emoji.missing_font, in_memory=True, feature_net="emoji32_cnn",
+    classifier="emoji32_cnn", fid_split="train"))
 DATASETS.register("ring8", DatasetSpec(builders.ToyMixture, "ring8", (2,), 8, kind="points",
                                        in_memory=True))
 DATASETS.register("grid25", DatasetSpec(builders.ToyMixture, "grid25", (2,), 25, kind="points",
                                         in_memory=True))
-
 
 def _builder(spec: DatasetSpec, data_dir: str | None):
   kwargs = {"data_dir": os.path.expanduser(data_dir) if data_dir else None,
@@ -151,6 +169,10 @@ class InMemorySource:
 
   def __getitem__(self, i: int) -> dict:
     return {k: v[i] for k, v in self.arrays.items()}
+
+  def __getitems__(self, indices: Sequence[int]) -> list[dict]:
+    """The examples at `indices`, as tfds data sources return them (ganjax/metrics/data.py)."""
+    return [self[i] for i in indices]
 
 
 def data_source(dataset_cfg: Any, split: str):
