@@ -57,6 +57,8 @@ _SEED = flags.DEFINE_integer("seed", 0, "Seed of the latent codes.")
 _EMA = flags.DEFINE_bool("ema", True, "Sample with the EMA generator weights.")
 _STEP = flags.DEFINE_integer("step", None, "Checkpoint step (default: newest).")
 _OUT = flags.DEFINE_string("out_jsonl", None, "Where to append the row (default: WORKDIR/metrics.jsonl).")
+_TRUNCATION = flags.DEFINE_float("truncation", None, "With --workdir: sample with truncation psi "
+                                  "(BigGAN, StyleGAN2; 1 = none, 0 = the mean).")
 _CACHE = flags.DEFINE_string("cache_dir", None, "Reference-statistics cache (default: "
                              "$GANJAX_CACHE_DIR or ~/.cache/ganjax).")
 
@@ -74,7 +76,7 @@ def main(argv):
                 labels=_LABELS.value, num_samples=_NUM.value, feature_net=_NET.value,
                 feature_net_options=options, dataset=dataset, split=_SPLIT.value,
                 keep_features=_KEEP.value, seed=_SEED.value, ema=_EMA.value,
-                cache_dir=_CACHE.value)
+                cache_dir=_CACHE.value, truncation=_TRUNCATION.value)
   except GanjaxError as e:
     sys.exit(f"ganjax: {type(e).__name__}: {e}")
   out = _OUT.value or (os.path.join(_WORKDIR.value, "metrics.jsonl") if _WORKDIR.value else None)

@@ -19,6 +19,11 @@ Grids (PNG only; ganjax/sampling_grids.py; --num sets the columns, default 10):
 
   python experiments/sample.py --workdir=DIR --out=classes.png --grid=classes --num=8
 
+Truncation trick (BigGAN, StyleGAN2; checked against the model):
+
+  --truncation=PSI    1 leaves samples unchanged, 0 gives the mean (StyleGAN2: the average w;
+                      BigGAN: z = 0 for the class); lower psi trades variety for fidelity
+
 EMA generator weights by default (--noema for the raw generator). --seed picks the codes.
 """
 
@@ -42,6 +47,8 @@ _SEED = flags.DEFINE_integer("seed", 0, "Seed of the latent codes.")
 _STEP = flags.DEFINE_integer("step", None, "Checkpoint step (default: newest).")
 _LABEL = flags.DEFINE_integer("label", None, "Class of every sample (class-conditional models).")
 _CODE = flags.DEFINE_integer("code", None, "InfoGAN's categorical code of every sample.")
+_TRUNCATION = flags.DEFINE_float("truncation", None, "Truncation psi (BigGAN, StyleGAN2): 1 leaves "
+                                  "samples unchanged, 0 gives the mean; lower trades variety for fidelity.")
 _GRID = flags.DEFINE_enum("grid", None, ["classes", "codes", "interpolate"],
                           "Write a PNG grid varying one code (see the module docstring).")
 _ROWS = flags.DEFINE_integer("rows", None, "Rows per code (--grid=codes, default 5) or latent "
@@ -55,7 +62,8 @@ def main(argv):
   try:
     path, shape = write_samples(_WORKDIR.value, _OUT.value, num=_NUM.value, ema=_EMA.value,
                                 seed=_SEED.value, step=_STEP.value, label=_LABEL.value,
-                                code=_CODE.value, grid=_GRID.value, rows=_ROWS.value)
+                                code=_CODE.value, grid=_GRID.value, rows=_ROWS.value,
+                                truncation=_TRUNCATION.value)
   except GanjaxError as e:
     sys.exit(f"ganjax: {type(e).__name__}: {e}")
   print(f"wrote {path} {shape}")

@@ -144,16 +144,18 @@ def _positive(value: int, flag: str) -> int:
   return int(value)
 
 
-def render_grid(exp, state, layout: Layout, *, ema: bool = True, batch_size: int = 256) -> np.ndarray:
+def render_grid(exp, state, layout: Layout, *, ema: bool = True, batch_size: int = 256,
+                truncation: float | None = None) -> np.ndarray:
   """G at the layout's codes: float32 [rows * cols, ...] on the host, in batches of up to
-  `batch_size` (every code is fixed, so the sampling key plays no part)."""
+  `batch_size` (every code is fixed, so the sampling key plays no part); truncation: psi."""
   n = layout.rows * layout.cols
   key = jax.random.PRNGKey(0)
   chunks = []
   for s in range(0, n, batch_size):
     fix = {k: v[s:s + batch_size] for k, v in layout.codes.items()}
     m = min(batch_size, n - s)
-    chunks.append(np.asarray(jax.device_get(exp.sample(state, key, m, ema=ema, fix=fix))))
+    chunks.append(np.asarray(jax.device_get(
+        exp.sample(state, key, m, ema=ema, fix=fix, truncation=truncation))))
   return np.concatenate(chunks)
 
 

@@ -3,8 +3,11 @@ of every sample, --grid=classes / codes / interpolate lay out grids that vary on
 training loop's grid shows one row per class for conditional families. Untrained tiny networks on
 the 16x16 digits: the checks are about which codes reach the generator, not image quality."""
 
+import dataclasses
 import os
+from types import SimpleNamespace
 
+import flax.linen as nn
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -13,6 +16,9 @@ from PIL import Image
 
 from conftest import run_script
 from ganjax.checkpoint import Checkpointer
+from ganjax.core.networks import Networks
+from ganjax.objectives.adversarial import takes_truncation
+from ganjax.sampling import check_truncation
 from ganjax.errors import ConfigError
 from ganjax.sampling_grids import (class_layout, code_layout, grid_layout, interpolation_layout,
                                    render_grid, sample_fix, slerp)
@@ -221,3 +227,33 @@ def test_sample_cli_writes_a_class_grid(workdirs, tmp_path):
                      "--num=2", f"--out={png}"], timeout=300)
   assert proc.returncode == 0, proc.stderr[-3000:]
   assert Image.open(png).size == _png_size(K, 2)
+
+
+# ------------------------------------------------------------------------------ truncation
+
+
+def test_truncation_reaches_a_generator_that_takes_it_and_is_refused_elsewhere(runs, workdirs,
+                                                                               tmp_path):
+  class Scaled(nn.Module):  # a generator whose output is psi * z: shows psi reaches it
+    @nn.compact
+    def __call__(self, z, *, train: bool, truncation=None):
+      return z if truncation is None else z * truncation
+
+  dcgan = runs["dcgan"][0]
+  assert takes_truncation(Scaled()) and not dcgan.objective.supports_truncation
+  with pytest.raises(ConfigError, match=r"--truncation: model 'dcgan' has no truncation trick"):
+    write_samples(workdirs["dcgan"], str(tmp_path / "x.npy"), truncation=0.5)
+  with_trick = SimpleNamespace(objective=SimpleNamespace(supports_truncation=True),
+                               config=dcgan.config)
+  for bad in (-0.5, float("nan"), float("inf")):
+    with pytest.raises(ConfigError, match=r"psi\) must be a finite number >= 0"):
+      check_truncation(with_trick, bad)
+  check_truncation(with_trick, 0.0)
+  check_truncation(dcgan, None)
+  # The objective forwards psi as the generator's keyword (and nothing when it is None).
+  objective = dataclasses.replace(dcgan.objective, nets=Networks({"g": Scaled()}), generator="g")
+  assert objective.supports_truncation
+  state = SimpleNamespace(variables=lambda name, params, ema=False: {"params": {}}, frozen=())
+  z = jnp.ones((2, 3))
+  np.testing.assert_allclose(objective.generate(state, {"z": z}, truncation=0.25), 0.25 * z)
+  np.testing.assert_allclose(objective.generate(state, {"z": z}), z)

@@ -29,6 +29,7 @@ from ganjax.errors import ConfigError, DataFormatError
 from ganjax.images import to_uint8
 from ganjax.metrics import fid as fid_lib
 from ganjax.metrics.summary import FeatureSummary
+from ganjax.sampling import check_truncation
 
 # Metric names that read the run (its requested labels, its Q head), not just two feature summaries.
 CONDITIONAL_ACCURACY = "cacc"
@@ -146,28 +147,32 @@ def _cached_jit(exp, what: str, make):
   return _JITTED[key]
 
 
-def _sampler(exp):
+def _sampler(exp, truncation: float | None = None):
   """sample(state, key, num, ema, fix): Experiment.sample when it takes `fix`, else a jit of the
-  objective's sampler (kept per experiment)."""
+  objective's sampler (kept per experiment); truncation: psi, for families that take it."""
+  kw = {} if truncation is None else {"truncation": truncation}
   if "fix" in inspect.signature(exp.sample).parameters:
-    return lambda state, key, num, ema, fix: exp.sample(state, key, num, ema=ema, fix=fix)
+    return lambda state, key, num, ema, fix: exp.sample(state, key, num, ema=ema, fix=fix, **kw)
   fn = _cached_jit(exp, "sample", lambda: jax.jit(exp.objective.sample, static_argnums=2,
                                                   static_argnames="ema"))
-  return lambda state, key, num, ema, fix: fn(state, key, num, ema=ema, fix=fix)
+  return lambda state, key, num, ema, fix: fn(state, key, num, ema=ema, fix=fix, **kw)
 
 
 def iter_labelled_samples(exp, state, labels, *, seed: int = 0, ema: bool = True,
-                          batch_size: int = 256) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+                          batch_size: int = 256,
+                          truncation: float | None = None) -> Iterator[tuple[np.ndarray, np.ndarray]]:
   """Yields (uint8 images [b, H, W, C], labels int64 [b]): samples of a class-conditional run,
-  each drawn for its entry of `labels` (fix={"label": ...}); one batch in host memory at a time."""
+  each drawn for its entry of `labels` (fix={"label": ...}); one batch in host memory at a time.
+  truncation: psi of the truncation trick (ganjax/sampling.py `check_truncation`)."""
   k = run_num_classes(exp)
   if not k:
     raise ConfigError("this run is not class-conditional (its generator takes no label); "
                       "conditional metrics need a cgan, acgan or projection run.")
+  check_truncation(exp, truncation)
   labels = np.asarray(labels, np.int64).reshape(-1)
   if labels.size and (labels.min() < 0 or labels.max() >= k):
     raise ConfigError(f"requested labels must lie in 0..{k - 1}, got [{labels.min()}, {labels.max()}].")
-  sample = _sampler(exp)
+  sample = _sampler(exp, truncation)
   key = jax.random.PRNGKey(seed)
   for i, s in enumerate(range(0, len(labels), batch_size)):
     chunk = labels[s:s + batch_size]

@@ -20,7 +20,7 @@ from ganjax.metrics.evaluation import evaluate, parse_metrics, reference_summary
 from ganjax.metrics.features import build_feature_net
 from ganjax.metrics.summary import DEFAULT_KEEP_FEATURES, batches_of
 from ganjax.metrics.translation import TRANSLATION, translation_scores
-from ganjax.sampling import iter_samples
+from ganjax.sampling import check_truncation, iter_samples
 from ganjax.translation import is_translator
 
 DEFAULT_NUM_SAMPLES = 10_000
@@ -252,7 +252,7 @@ def score(*, metrics: Sequence[str] | str | None = None, run: tuple | None = Non
           feature_net: str = "fashion_mnist_cnn", feature_net_options: dict | None = None,
           dataset: str | None = None, split: str = "test",
           keep_features: int = DEFAULT_KEEP_FEATURES, seed: int = 0, ema: bool = True,
-          cache_dir: str | None = None) -> dict[str, Any]:
+          cache_dir: str | None = None, truncation: float | None = None) -> dict[str, Any]:
   """Scores samples; returns the row {step?, source, feature_net, dataset, split, eval/<column>...}.
 
   run: (experiment, state) of a restored training run (ganjax/train/restore.py, `restore_run`):
@@ -267,7 +267,8 @@ def score(*, metrics: Sequence[str] | str | None = None, run: tuple | None = Non
   (conditional_accuracy, conditional_accuracy_class_<c>; skipped with a note in row["notes"] for
   other datasets). "code_acc" reads the `split` images through an InfoGAN run's Q head
   (code_accuracy, code_accuracy_class_<c>; row["code_mapping"][code] = matched class or -1).
-  A translation run (pix2pix, CycleGAN, DiscoGAN) is scored by translating the test split
+  truncation: psi of the truncation trick for a run's samples (BigGAN, StyleGAN2; recorded in the
+  row). A translation run (pix2pix, CycleGAN, DiscoGAN) is scored by translating the test split
   ("translation", ganjax/metrics/translation.py; `num_samples` caps the inputs per direction).
   """
   if run is not None and is_translator(getattr(run[0], "objective", None)):
@@ -295,7 +296,13 @@ def score(*, metrics: Sequence[str] | str | None = None, run: tuple | None = Non
                         "infogan run (without --samples).")
   else:
     cond.check_run_metrics(run[0], metrics)
+  if truncation is not None and run is None:
+    raise ConfigError("--truncation samples a run with the truncation trick: pass --workdir=DIR "
+                      "(a file of samples is scored as it is).")
   row: dict[str, Any] = {"source": "evaluate", "feature_net": feature_net, "metrics": ",".join(metrics)}
+  if truncation is not None:
+    check_truncation(run[0], truncation)
+    row["truncation"] = float(truncation)
   notes: list[str] = []
   dataset_cfg = None
   if run is not None:
@@ -320,9 +327,11 @@ def score(*, metrics: Sequence[str] | str | None = None, run: tuple | None = Non
     num_classes = cond.run_num_classes(exp) or num_classes
     if cond.run_num_classes(exp) and any(m in cond.LABELLED_METRICS for m in metrics):
       batches = cond.iter_labelled_samples(exp, state, cond.balanced_labels(num_samples, num_classes),
-                                           seed=seed, ema=ema, batch_size=net.batch_size)
+                                           seed=seed, ema=ema, batch_size=net.batch_size,
+                                           truncation=truncation)
     else:
-      batches = iter_samples(exp, state, num_samples, ema=ema, seed=seed, batch_size=net.batch_size)
+      batches = iter_samples(exp, state, num_samples, ema=ema, seed=seed, batch_size=net.batch_size,
+                             truncation=truncation)
     row["step"] = int(state.step)
     image_shape = exp.data_shape
   tap = None

@@ -16,9 +16,10 @@ from ganjax.regularizers import build_d_penalty
 def build_adversarial(config, nets, *, prior, generator: str, critic: str,
                       generator_player: str, critic_player: str, field: str,
                       critic_reads_label: bool = False, aux: tuple = (),
-                      axis_name=None) -> AdversarialObjective:
+                      axis_name=None, g_penalty=None) -> AdversarialObjective:
   """prior: the generator's codes (ganjax/objectives/priors.py); critic_reads_label: D is called
-  as D(x, labels); aux: AuxTerm losses on D's auxiliary heads."""
+  as D(x, labels); aux: AuxTerm losses on D's auxiliary heads; g_penalty: a weight penalty on G's
+  parameters added to its loss (AdversarialObjective)."""
   d_penalty, penalty_techniques = build_d_penalty(config, critic_player)
   augment, augment_techniques = build_augment(config, axis_name)
   return AdversarialObjective(
@@ -28,7 +29,7 @@ def build_adversarial(config, nets, *, prior, generator: str, critic: str,
       critic_reads_label=critic_reads_label, aux=tuple(aux),
       d_steps=config.get("d_steps", 1), axis_name=axis_name, augment=augment, d_penalty=d_penalty,
       techniques=(*penalty_techniques, *augment_techniques),
-      g_objective=G_OBJECTIVES.get(config.get("g_objective", "adversarial")))
+      g_objective=G_OBJECTIVES.get(config.get("g_objective", "adversarial")), g_penalty=g_penalty)
 
 
 __all__ = ["AdversarialObjective", "AuxTerm", "PenaltyInputs", "G_OBJECTIVES", "build_adversarial"]

@@ -19,6 +19,7 @@ shard_map (`axis_name` set) dropout and penalty keys are folded with the device 
 from __future__ import annotations
 
 import dataclasses
+import inspect
 from typing import Any, Callable, NamedTuple, Protocol
 
 import jax
@@ -56,6 +57,9 @@ class PenaltyInputs(NamedTuple):
 Augment = Callable[[jax.Array, jax.Array, GANState], jax.Array]
 # d_penalty(PenaltyInputs) -> (scalar added to the D loss, dict of float32 scalar metrics).
 Penalty = Callable[[PenaltyInputs], tuple[jax.Array, dict]]
+# g_penalty(generator player's {network: params}) -> (scalar added to the G loss, metrics), e.g.
+# BigGAN's orthogonal regularization of G's kernels.
+GPenalty = Callable[[Any], tuple[jax.Array, dict]]
 
 
 class AuxTerm(Protocol):
@@ -81,7 +85,10 @@ class AdversarialObjective:
   and the G loss (DiffAugment, ADA). d_penalty: optional sum of regularizers added to the D loss.
   aux: AuxTerm loss terms on D's auxiliary heads. techniques: the StatefulTechnique those pieces
   keep in `state.extras`. g_objective: what G minimises, a ganjax.objectives.generator_losses
-  strategy.
+  strategy. g_penalty: optional weight penalty on G's parameters added to G's loss.
+
+  Truncation (`sample(..., truncation=psi)`): forwarded to the generator as its `truncation`
+  keyword; only generators whose `__call__` takes one support it (`supports_truncation`).
   """
   nets: Networks
   loss: Callable
@@ -100,6 +107,7 @@ class AdversarialObjective:
   d_penalty: Penalty | None = None
   techniques: tuple = ()
   g_objective: Callable = adversarial
+  g_penalty: GPenalty | None = None
   progress_metrics = ("d_loss", "g_loss")  # shown on the training progress bar
 
   @property
@@ -220,7 +228,10 @@ class AdversarialObjective:
     for term in self.aux:
       term_loss, term_metrics = term.g(fake_out, codes)
       g_loss, metrics = g_loss + term_loss, {**metrics, **term_metrics}
-    if self.aux:
+    if self.g_penalty is not None:
+      penalty, penalty_metrics = self.g_penalty(g_params)
+      g_loss, metrics = g_loss + penalty, {**metrics, **penalty_metrics}
+    if self.aux or self.g_penalty is not None:
       metrics = {**metrics, "g_adv_loss": metrics["g_loss"], "g_loss": g_loss}
     return g_loss, (metrics, {self.generator: g_cols})
 
@@ -231,16 +242,31 @@ class AdversarialObjective:
     args = (x, labels) if self.critic_reads_label else (x,)
     return as_output(self.nets.apply(state, self.critic, *args, train=False)[0])
 
-  def generate(self, state: GANState, codes: dict, *, ema: bool = True) -> jax.Array:
-    """G(codes) [n, ...] float32 in eval mode (EMA weights with `ema`)."""
+  @property
+  def supports_truncation(self) -> bool:
+    """Whether the generator takes a `truncation` keyword (psi of the truncation trick)."""
+    return takes_truncation(self.nets[self.generator])
+
+  def generate(self, state: GANState, codes: dict, *, ema: bool = True,
+               truncation=None) -> jax.Array:
+    """G(codes) [n, ...] float32 in eval mode (EMA weights with `ema`); truncation: psi (None:
+    off), a float or traced scalar, for generators that take it."""
+    kwargs = {} if truncation is None else {"truncation": truncation}
     return self.nets.apply(state, self.generator, *self.prior.generator_args(codes), train=False,
-                           ema=ema)[0]
+                           ema=ema, **kwargs)[0]
 
   def sample(self, state: GANState, key: jax.Array, num: int, *, ema: bool = True,
-             fix: dict | None = None) -> jax.Array:
+             fix: dict | None = None, truncation=None) -> jax.Array:
     """num samples [num, ...] float32 from the prior's codes, eval mode (EMA weights with `ema`);
-    `fix` replaces codes ({"label": 3}, {"z": z [num, latent]}: ganjax/objectives/priors.py)."""
-    return self.generate(state, self.prior.fix(self.prior.sample(key, num), fix), ema=ema)
+    `fix` replaces codes ({"label": 3}, {"z": z [num, latent]}: ganjax/objectives/priors.py);
+    truncation: psi of the truncation trick (generators with a `truncation` keyword)."""
+    return self.generate(state, self.prior.fix(self.prior.sample(key, num), fix), ema=ema,
+                         truncation=truncation)
+
+
+def takes_truncation(module) -> bool:
+  """Whether a flax module's `__call__` has a `truncation` parameter."""
+  return "truncation" in inspect.signature(type(module).__call__).parameters
 
 
 def _with_collections(state: GANState, player: str, network: str, cols: dict) -> GANState:

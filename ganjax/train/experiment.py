@@ -119,13 +119,16 @@ class Experiment:
                    compiler_options=self.compiler_options)
 
   def sample(self, state: GANState, key: jax.Array, num: int, *, ema: bool = True,
-             fix: dict | None = None) -> jax.Array:
+             fix: dict | None = None, truncation: float | None = None) -> jax.Array:
     """num samples [num, *data_shape] float32 (images in [-1, 1]) from the family's sampler;
     `fix` ({code: scalar or [num, ...] array}, traced) replaces the prior's codes
-    (ganjax/objectives/priors.py, ganjax/sampling_grids.py)."""
-    if fix is None:  # samplers without codes (no `fix` argument) keep working
-      return self._sample(state, key, num, ema=ema)
-    return self._sample(state, key, num, ema=ema, fix=fix)
+    (ganjax/objectives/priors.py, ganjax/sampling_grids.py); truncation: psi of the truncation
+    trick (traced, so a sweep compiles once), for families that support it
+    (ganjax/sampling.py `check_truncation`)."""
+    kwargs = {} if fix is None else {"fix": fix}  # samplers without codes take no `fix`
+    if truncation is not None:
+      kwargs["truncation"] = jax.numpy.float32(truncation)
+    return self._sample(state, key, num, ema=ema, **kwargs)
 
 
 def build_experiment(config, workdir: str | None = None) -> Experiment:

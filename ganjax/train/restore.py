@@ -14,7 +14,7 @@ from ganjax.checkpoint import Checkpointer
 from ganjax.core.state import GANState
 from ganjax.errors import CheckpointError, ConfigError
 from ganjax.images import image_grid, save_png, to_uint8
-from ganjax.sampling import draw_samples
+from ganjax.sampling import check_truncation, draw_samples
 from ganjax.sampling_grids import GRIDS, grid_layout, render_grid, sample_fix
 from ganjax.train.experiment import Experiment, build_experiment
 
@@ -47,14 +47,16 @@ def restore_state(exp: Experiment, workdir: str, step: int | None = None) -> GAN
 def write_samples(workdir: str, out: str, *, num: int | None = None, ema: bool = True,
                   seed: int = 0, step: int | None = None, label: int | None = None,
                   code: int | None = None, grid: str | None = None,
-                  rows: int | None = None) -> tuple[str, tuple[int, ...]]:
+                  rows: int | None = None,
+                  truncation: float | None = None) -> tuple[str, tuple[int, ...]]:
   """Writes samples to `out` (.npy array or .png grid); returns (path, array shape).
 
   num: samples (default 64), or with `grid` the columns per row (default 10; --grid=codes: one
   per categorical value). label / code: the class / InfoGAN categorical code every sample uses.
   grid: "classes", "codes" or "interpolate" (ganjax/sampling_grids.py), PNG only; rows: rows per
-  code block (codes, default 5) or latent pairs (interpolate, default 8). Every flag is checked
-  against the run's model before its checkpoint is read."""
+  code block (codes, default 5) or latent pairs (interpolate, default 8). truncation: psi of
+  the truncation trick (BigGAN, StyleGAN2). Every flag is checked against the run's model
+  before its checkpoint is read."""
   if num is not None and num <= 0:
     raise ConfigError(f"--num must be positive, got {num}.")
   ext = os.path.splitext(out)[1].lower()
@@ -71,15 +73,17 @@ def write_samples(workdir: str, out: str, *, num: int | None = None, ema: bool =
     raise ConfigError(f"--grid={grid} draws an image grid, but model {exp.config.model.name!r} "
                       f"makes samples of shape {exp.data_shape}; write them to a .npy instead.")
   fix = sample_fix(exp, label=label, code=code)
+  check_truncation(exp, truncation)
   key = jax.random.PRNGKey(seed)
   layout = None if grid is None else grid_layout(grid, exp, key, rows=rows, cols=num, fix=fix)
   state = restore_state(exp, workdir, step)
   os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
   if layout is not None:
-    samples = to_uint8(render_grid(exp, state, layout, ema=ema))
+    samples = to_uint8(render_grid(exp, state, layout, ema=ema, truncation=truncation))
     save_png(out, image_grid(samples, ncols=layout.cols))
     return out, samples.shape
-  samples = draw_samples(exp, state, 64 if num is None else num, ema=ema, seed=seed, fix=fix)
+  samples = draw_samples(exp, state, 64 if num is None else num, ema=ema, seed=seed, fix=fix,
+                         truncation=truncation)
   if ext == ".npy":
     np.save(out, samples)
   else:
