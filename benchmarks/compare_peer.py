@@ -1,10 +1,14 @@
-r"""ganjax vs the idiomatic PyTorch peer (benchmarks/peers/torch_dcgan.py), side by side.
+r"""ganjax vs an idiomatic PyTorch peer (benchmarks/peers/), side by side.
 
   python benchmarks/compare_peer.py --batch_sizes=32,256 --rounds=3 --windows=3 --steps=20
+  python benchmarks/compare_peer.py --model=sngan --batch_sizes=32,64      # SNGAN ResNet, emoji32
+  python benchmarks/compare_peer.py --model=stylegan2 --batch_sizes=32,64  # StyleGAN2-32, emoji32
+
+--model picks the architecture: its ganjax config and its peer (MODELS; default the seed DCGAN).
 
 For each batch size, `rounds` times: one ganjax process and one PyTorch process, alternating which
 goes first, each timing `windows` windows of `steps` steps (scaled by 32 / batch, at least 4) of
-the seed DCGAN on a device-resident random batch shaped like Fashion-MNIST, after a warm-up that
+the model on a device-resident random batch shaped like its dataset, after a warm-up that
 compiles (excluded). Separate processes keep the peak RSS figures apart and stop one framework's
 thread pools from disturbing the other. Reported: the median over every timed window of every
 round, images/s, the ratio ganjax / PyTorch, peak RSS (max over rounds), and the start-up (ganjax:
@@ -40,8 +44,14 @@ import sys
 import numpy as np
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-PEER = os.path.join(ROOT, "benchmarks", "peers", "torch_dcgan.py")
-CONFIG = "experiments/configs/dcgan_fashion_mnist.py"
+# --model -> (ganjax config module under experiments/configs, its PyTorch peer in benchmarks/peers)
+MODELS = {"dcgan": ("dcgan_fashion_mnist", "torch_dcgan.py"),
+          "sngan": ("sngan_emoji32", "torch_sngan.py"),
+          "stylegan2": ("stylegan2_emoji32", "torch_stylegan2.py")}
+
+
+def peer_path(model: str) -> str:
+  return os.path.join(ROOT, "benchmarks", "peers", MODELS[model][1])
 
 
 def ganjax_worker(args) -> dict:
@@ -50,9 +60,10 @@ def ganjax_worker(args) -> dict:
   import jax
   if args.cpu_devices:
     jax.config.update("jax_num_cpu_devices", args.cpu_devices)
-  from experiments.configs import dcgan_fashion_mnist
+  import importlib
   from ganjax.train.timing import apply_overrides, apply_timing_process_settings, time_config
-  config = apply_overrides(dcgan_fashion_mnist.get_config(), args.set)
+  module = importlib.import_module(f"experiments.configs.{MODELS[args.model][0]}")
+  config = apply_overrides(module.get_config(), args.set)
   # Host memory as in training; the compilation cache (config.runtime.compilation_cache_dir) with
   # --cache only. Before anything below starts JAX's backend.
   apply_timing_process_settings(config, cache=args.cache)
@@ -99,6 +110,8 @@ def _run(cmd: list[str]) -> dict:
 
 def main() -> None:
   p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+  p.add_argument("--model", choices=sorted(MODELS), default="dcgan",
+                 help="architecture: its ganjax config and PyTorch peer (MODELS)")
   p.add_argument("--batch_sizes", default="32,256")
   p.add_argument("--rounds", type=int, default=3)
   p.add_argument("--windows", type=int, default=3)
@@ -106,7 +119,7 @@ def main() -> None:
   p.add_argument("--set", action="append", default=[], help="ganjax config override key=value")
   p.add_argument("--cpu_devices", type=int, default=0, help="ganjax: XLA:CPU device count (0: JAX's)")
   p.add_argument("--cache", action="store_true", help="ganjax: use the persistent compilation cache")
-  p.add_argument("--peer_args", default="", help="extra flags for benchmarks/peers/torch_dcgan.py")
+  p.add_argument("--peer_args", default="", help="extra flags for the peer script")
   p.add_argument("--gpu", action="store_true", help="both frameworks on the GPU")
   p.add_argument("--bf16", action="store_true", help="both in bfloat16 mixed precision")
   p.add_argument("--peak_tflops", type=float, default=0.0,
@@ -122,11 +135,11 @@ def main() -> None:
   for b in map(int, args.batch_sizes.split(",")):
     steps = max(4, args.steps * 32 // b)
     common = [f"--batch={b}", f"--steps={steps}", f"--windows={args.windows}"]
-    ganjax_cmd = [sys.executable, __file__, "--worker=ganjax", *common,
+    ganjax_cmd = [sys.executable, __file__, "--worker=ganjax", f"--model={args.model}", *common,
                   f"--cpu_devices={args.cpu_devices}", *(["--cache"] if args.cache else []),
                   *(["--bf16"] if args.bf16 else []), *(["--gpu"] if args.gpu else []),
                   *[f"--set={s}" for s in args.set]]
-    peer_cmd = [sys.executable, PEER, f"--batch_size={b}", f"--steps={steps}",
+    peer_cmd = [sys.executable, peer_path(args.model), f"--batch_size={b}", f"--steps={steps}",
                 f"--windows={args.windows}", *(["--device=cuda"] if args.gpu else []),
                 *(["--bf16"] if args.bf16 else []), *shlex.split(args.peer_args)]
     runs = {"ganjax": [], "torch": []}

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Issue 7 on a GPU, in one call of the device tool: ganjax vs the PyTorch peer at batch 32 and
-# 256, float32 and bfloat16, with images/s, model FLOPs, MFU and peak device memory.
+# Issues 7 and 19 on a GPU, in one call of the device tool: ganjax vs the PyTorch peers (the DCGAN
+# at batch 32 and 256, float32 and bfloat16; the SNGAN ResNet and StyleGAN2-32 at 32 and 64), with
+# images/s, model FLOPs, MFU and peak device memory.
 #
 #   bash benchmarks/gpu_peer.sh --fetch   # here (CPU machine): the wheels the GPU image lacks
 #                                         # (benchmarks/gpu_wheels.txt) into .whl/, ~11 MB
@@ -46,6 +47,15 @@ common=(--gpu --cache --batch_sizes=32,256 --rounds=2 --windows=3 --steps=320
         --set=runtime.compilation_cache_dir=/tmp/ganjax_jax_cache)
 python3 benchmarks/compare_peer.py "${common[@]}" 2>&1 | tee "$out/compare_fp32.md"
 python3 benchmarks/compare_peer.py "${common[@]}" --bf16 2>&1 | tee "$out/compare_bf16.md"
+# Issue 19's architectures at their batch sizes (32, 64), float32: the SNGAN ResNet and StyleGAN2-32
+# on emoji32-shaped batches (the timing uses random device-resident batches; the dataset is only
+# read for its spec, so prepare emoji32 where the GPU image lacks the font: the builder then fails
+# with a clear error and these lines are skipped).
+for model in sngan stylegan2; do
+  python3 benchmarks/compare_peer.py --model=$model --gpu --cache --batch_sizes=32,64 --rounds=2 \
+      --windows=3 --steps=160 --set=runtime.compilation_cache_dir=/tmp/ganjax_jax_cache \
+      2>&1 | tee "$out/compare_${model}_fp32.md" || true
+done
 # Layers: runtime.layers = "auto" builds flax's plain layers on a GPU (ganjax/backends; the
 # XLA:CPU set is for the CPU backend only and refused elsewhere), so there is no layer variant to
 # time here.
