@@ -17,6 +17,10 @@ Grids (PNG only; ganjax/sampling_grids.py; --num sets the columns, default 10):
   --grid=interpolate  --rows pairs of latents (default 8), each row a spherical interpolation
                       (slerp) between them in --num steps; other codes fixed per row
 
+  --grid=mixing       StyleGAN2: --num column sources (default 6) along the top, --rows row sources
+                      (default 5) down the left; each cell takes the column source's coarse styles
+                      and the row source's fine ones, with shared noise
+
   python experiments/sample.py --workdir=DIR --out=classes.png --grid=classes --num=8
 
 Truncation trick (BigGAN, StyleGAN2; checked against the model):
@@ -49,10 +53,11 @@ _LABEL = flags.DEFINE_integer("label", None, "Class of every sample (class-condi
 _CODE = flags.DEFINE_integer("code", None, "InfoGAN's categorical code of every sample.")
 _TRUNCATION = flags.DEFINE_float("truncation", None, "Truncation psi (BigGAN, StyleGAN2): 1 leaves "
                                   "samples unchanged, 0 gives the mean; lower trades variety for fidelity.")
-_GRID = flags.DEFINE_enum("grid", None, ["classes", "codes", "interpolate"],
+_GRID = flags.DEFINE_enum("grid", None, ["classes", "codes", "interpolate", "mixing"],
                           "Write a PNG grid varying one code (see the module docstring).")
-_ROWS = flags.DEFINE_integer("rows", None, "Rows per code (--grid=codes, default 5) or latent "
-                             "pairs (--grid=interpolate, default 8).")
+_ROWS = flags.DEFINE_integer("rows", None, "Rows per code (--grid=codes, default 5), latent "
+                             "pairs (--grid=interpolate, default 8) or row sources (--grid=mixing, "
+                             "default 5).")
 flags.mark_flags_as_required(["workdir", "out"])
 
 

@@ -7,6 +7,8 @@ metrics can draw from a run without knowing how it was built or restored (ganjax
 from __future__ import annotations
 
 import math
+import weakref
+from typing import Any, Callable
 
 import jax
 import numpy as np
@@ -14,6 +16,18 @@ import numpy as np
 from ganjax.core.state import GANState
 from ganjax.errors import ConfigError
 from ganjax.images import to_uint8
+
+
+_JITTED: dict[tuple[int, str], Any] = {}  # (id(exp), what) -> jitted fn, dropped with the experiment
+
+
+def cached_jit(exp, what: str, make: Callable[[], Any]):
+  """make() once per live experiment (experiments are unhashable dataclasses: keyed by id)."""
+  key = (id(exp), what)
+  if key not in _JITTED:
+    _JITTED[key] = make()
+    weakref.finalize(exp, _JITTED.pop, key, None)
+  return _JITTED[key]
 
 
 def check_truncation(exp, truncation: float | None) -> None:

@@ -30,7 +30,7 @@ import numpy as np
 
 from ganjax.errors import ConfigError
 
-GRIDS = ("classes", "codes", "interpolate")
+GRIDS = ("classes", "codes", "interpolate", "mixing")  # mixing: ganjax/style_space.py
 CONTINUOUS_RANGE = (-2.0, 2.0)  # InfoGAN's traversal of its U(-1, 1) codes, beyond the prior
 INFO_FAMILIES = ("infogan",)
 
@@ -252,6 +252,8 @@ def grid_layout(kind: str, exp, key: jax.Array, *, rows: int | None = None,
   if kind == "interpolate":
     return interpolation_layout(exp, key, 8 if rows is None else rows,
                                 10 if cols is None else cols, fix)
+  if kind == "mixing":
+    raise ConfigError("--grid=mixing mixes styles, not codes: ganjax/style_space.py `mixing_grid`.")
   raise ConfigError(f"--grid must be one of {', '.join(GRIDS)}; got {kind!r}.")
 
 

@@ -18,7 +18,6 @@ this module imports nothing from ganjax.train.
 from __future__ import annotations
 
 import inspect
-import weakref
 from typing import Any, Iterable, Iterator
 
 import jax
@@ -29,7 +28,7 @@ from ganjax.errors import ConfigError, DataFormatError
 from ganjax.images import to_uint8
 from ganjax.metrics import fid as fid_lib
 from ganjax.metrics.summary import FeatureSummary
-from ganjax.sampling import check_truncation
+from ganjax.sampling import cached_jit, check_truncation
 
 # Metric names that read the run (its requested labels, its Q head), not just two feature summaries.
 CONDITIONAL_ACCURACY = "cacc"
@@ -135,25 +134,13 @@ def run_code_dim(exp) -> int:
   return int(getattr(prior, "categorical", {}).get("categorical", 0)) if prior is not None else 0
 
 
-_JITTED: dict[tuple[int, str], Any] = {}  # (id(exp), what) -> jitted fn, dropped with the experiment
-
-
-def _cached_jit(exp, what: str, make):
-  """make() once per live experiment (experiments are unhashable dataclasses: keyed by id)."""
-  key = (id(exp), what)
-  if key not in _JITTED:
-    _JITTED[key] = make()
-    weakref.finalize(exp, _JITTED.pop, key, None)
-  return _JITTED[key]
-
-
 def _sampler(exp, truncation: float | None = None):
   """sample(state, key, num, ema, fix): Experiment.sample when it takes `fix`, else a jit of the
   objective's sampler (kept per experiment); truncation: psi, for families that take it."""
   kw = {} if truncation is None else {"truncation": truncation}
   if "fix" in inspect.signature(exp.sample).parameters:
     return lambda state, key, num, ema, fix: exp.sample(state, key, num, ema=ema, fix=fix, **kw)
-  fn = _cached_jit(exp, "sample", lambda: jax.jit(exp.objective.sample, static_argnums=2,
+  fn = cached_jit(exp, "sample", lambda: jax.jit(exp.objective.sample, static_argnums=2,
                                                   static_argnames="ema"))
   return lambda state, key, num, ema, fix: fn(state, key, num, ema=ema, fix=fix, **kw)
 
@@ -206,7 +193,7 @@ def _code_fn(exp):
   def codes(state, x):
     return jax.numpy.argmax(objective.critic_eval(state, x).q["categorical"], axis=-1)
 
-  return _cached_jit(exp, "codes", lambda: jax.jit(codes))
+  return cached_jit(exp, "codes", lambda: jax.jit(codes))
 
 
 def infogan_code_predictions(exp, state, images, batch_size: int = 500) -> np.ndarray:

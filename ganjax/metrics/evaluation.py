@@ -78,7 +78,8 @@ def _ifid(real, fake):
 
 # Metrics that read the run, not only the two summaries (ganjax/metrics/conditional.py): scoring.py
 # and periodic.py compute them; `evaluate` leaves them out.
-RUN_METRICS = (conditional.CONDITIONAL_ACCURACY, conditional.CODE_ACCURACY, "translation")
+RUN_METRICS = (conditional.CONDITIONAL_ACCURACY, conditional.CODE_ACCURACY, "translation",
+               "ppl")  # ppl: ganjax/metrics/ppl.py
 
 
 def _run_metric(name: str):

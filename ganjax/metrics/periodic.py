@@ -5,8 +5,9 @@ rotation of WORKDIR/checkpoints never touches.
 
 Class-conditional runs may add "ifid" and "cacc" to config.eval_metrics (their samples are then
 drawn for balanced requested labels), InfoGAN runs "code_acc" (its Q head on the test split):
-ganjax/metrics/conditional.py. Translation runs use "translation" alone (the first
-eval_num_samples test inputs of each direction; ganjax/metrics/translation.py).
+ganjax/metrics/conditional.py; StyleGAN2 runs "ppl" (eval_num_samples paths in W:
+ganjax/metrics/ppl.py). Translation runs use "translation" alone (the first eval_num_samples test
+inputs of each direction; ganjax/metrics/translation.py).
 """
 
 from __future__ import annotations
@@ -22,8 +23,10 @@ from ganjax.metrics.data import load_split
 from ganjax.metrics.eval_config import eval_settings
 from ganjax.metrics.evaluation import evaluate, parse_metrics, reference_summary
 from ganjax.metrics.features import build_feature_net
+from ganjax.metrics.ppl import PPL, ppl
 from ganjax.metrics.translation import TRANSLATION, translation_scores
 from ganjax.sampling import iter_samples
+from ganjax.style_space import check_style_space
 from ganjax.translation import is_translator
 
 BEST_DIR = "checkpoints_best"
@@ -58,6 +61,8 @@ class PeriodicEvaluator:
       self.best = open_best_manager(workdir)  # lowest FID of the first direction
       return
     cond.check_run_metrics(exp, self.metrics)
+    if PPL in self.metrics:
+      check_style_space(exp, f"eval metric {PPL!r}")
     self.num_classes = cond.run_num_classes(exp)
     self.labelled = bool(self.num_classes) and any(m in cond.LABELLED_METRICS for m in self.metrics)
     if "ifid" in self.metrics and self.num < 2 * self.num_classes:
@@ -102,6 +107,8 @@ class PeriodicEvaluator:
       code_scores, mapping = cond.run_code_scores(self.exp, state, *self.code_data, self.dataset_classes)
       scores.update(code_scores)
       logging.info("step %d InfoGAN code -> matched class: %s", step, mapping)
+    if PPL in self.metrics:
+      scores.update(ppl(self.exp, state, self.num, seed=self.seed))
     return self._log_and_keep(step, state, writer, scores, "fid")
 
   def _log_and_keep(self, step: int, state, writer, scores: dict, fid_key: str) -> dict:

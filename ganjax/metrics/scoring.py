@@ -20,7 +20,9 @@ from ganjax.metrics.evaluation import evaluate, parse_metrics, reference_summary
 from ganjax.metrics.features import build_feature_net
 from ganjax.metrics.summary import DEFAULT_KEEP_FEATURES, batches_of
 from ganjax.metrics.translation import TRANSLATION, translation_scores
+from ganjax.metrics.ppl import PPL, ppl
 from ganjax.sampling import check_truncation, iter_samples
+from ganjax.style_space import check_style_space, has_style_space
 from ganjax.translation import is_translator
 
 DEFAULT_NUM_SAMPLES = 10_000
@@ -259,7 +261,9 @@ def score(*, metrics: Sequence[str] | str | None = None, run: tuple | None = Non
   `num_samples` (default 10k) samples of its sampler (EMA weights with `ema`). samples (+ optional
   labels, for "ifid" and "cacc"): that file's first `num_samples` (default all). The dataset is
   `dataset`, else the run's, else fashion_mnist. metrics: None = DEFAULT_METRICS, plus for a run
-  the ones its kind adds (ifid, cacc for class-conditional runs, code_acc for InfoGAN runs).
+  the ones its kind adds (ifid, cacc for class-conditional runs, code_acc for InfoGAN runs, ppl
+  for runs with a style space: perceptual path length in W, ganjax/metrics/ppl.py, over as many
+  paths as samples).
 
   A class-conditional run's samples are drawn for balanced requested labels (0, 1, ..., K-1, 0,
   ...): "ifid" compares each class's samples with that class's real images (per-class columns
@@ -277,7 +281,8 @@ def score(*, metrics: Sequence[str] | str | None = None, run: tuple | None = Non
     raise ConfigError("metric 'translation' scores a translation run: pass --workdir=DIR of a "
                       "pix2pix, cyclegan or discogan run (without --samples).")
   if metrics is None:
-    metrics = list(DEFAULT_METRICS) + (cond.extra_metrics(run[0]) if run is not None else [])
+    metrics = list(DEFAULT_METRICS) + (cond.extra_metrics(run[0]) if run is not None else []) + \
+        ([PPL] if run is not None and has_style_space(run[0]) else [])
   metrics = parse_metrics(metrics)
   if not metrics:
     raise ConfigError("--metrics is empty; name some, e.g. --metrics=fid,kid,is,pr.")
@@ -294,8 +299,13 @@ def score(*, metrics: Sequence[str] | str | None = None, run: tuple | None = Non
     if cond.CODE_ACCURACY in metrics:
       raise ConfigError("metric code_acc reads an InfoGAN run's Q head: pass --workdir=DIR of an "
                         "infogan run (without --samples).")
+    if PPL in metrics:
+      raise ConfigError("metric ppl walks a run's style space: pass --workdir=DIR of a stylegan2 "
+                        "run (without --samples).")
   else:
     cond.check_run_metrics(run[0], metrics)
+    if PPL in metrics:
+      check_style_space(run[0], f"metric {PPL!r}")
   if truncation is not None and run is None:
     raise ConfigError("--truncation samples a run with the truncation trick: pass --workdir=DIR "
                       "(a file of samples is scored as it is).")
@@ -357,6 +367,9 @@ def score(*, metrics: Sequence[str] | str | None = None, run: tuple | None = Non
                                             cond.run_code_dim(exp), num_classes)
     scores.update(code_scores)
     row["code_mapping"] = [mapping.get(c, -1) for c in range(cond.run_code_dim(exp))]
+  if PPL in metrics:
+    exp, state = run
+    scores.update(ppl(exp, state, int(scores.get("num_samples") or num_samples), seed=seed, ema=ema))
   row.update({f"eval/{k}": v for k, v in scores.items()})
   if notes:
     row["notes"] = notes

@@ -16,6 +16,7 @@ from ganjax.errors import CheckpointError, ConfigError
 from ganjax.images import image_grid, save_png, to_uint8
 from ganjax.sampling import check_truncation, draw_samples
 from ganjax.sampling_grids import GRIDS, grid_layout, render_grid, sample_fix
+from ganjax.style_space import check_style_space, mixing_grid
 from ganjax.train.experiment import Experiment, build_experiment
 
 
@@ -53,8 +54,10 @@ def write_samples(workdir: str, out: str, *, num: int | None = None, ema: bool =
 
   num: samples (default 64), or with `grid` the columns per row (default 10; --grid=codes: one
   per categorical value). label / code: the class / InfoGAN categorical code every sample uses.
-  grid: "classes", "codes" or "interpolate" (ganjax/sampling_grids.py), PNG only; rows: rows per
-  code block (codes, default 5) or latent pairs (interpolate, default 8). truncation: psi of
+  grid: "classes", "codes" or "interpolate" (ganjax/sampling_grids.py), or "mixing" (StyleGAN2's
+  style-mixing grid, ganjax/style_space.py: --rows row sources (default 5) x --num column sources
+  (default 6)), PNG only; rows: rows per code block (codes, default 5) or latent pairs
+  (interpolate, default 8). truncation: psi of
   the truncation trick (BigGAN, StyleGAN2). Every flag is checked against the run's model
   before its checkpoint is read."""
   if num is not None and num <= 0:
@@ -75,9 +78,18 @@ def write_samples(workdir: str, out: str, *, num: int | None = None, ema: bool =
   fix = sample_fix(exp, label=label, code=code)
   check_truncation(exp, truncation)
   key = jax.random.PRNGKey(seed)
-  layout = None if grid is None else grid_layout(grid, exp, key, rows=rows, cols=num, fix=fix)
+  if grid == "mixing":
+    check_style_space(exp, "--grid=mixing")
+  layout = None if grid in (None, "mixing") else grid_layout(grid, exp, key, rows=rows, cols=num,
+                                                             fix=fix)
   state = restore_state(exp, workdir, step)
   os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
+  if grid == "mixing":
+    cols = 6 if num is None else num
+    images = to_uint8(mixing_grid(exp, state, key, rows=5 if rows is None else rows, cols=cols,
+                                  ema=ema, truncation=truncation))
+    save_png(out, image_grid(images, ncols=cols + 1))
+    return out, images.shape
   if layout is not None:
     samples = to_uint8(render_grid(exp, state, layout, ema=ema, truncation=truncation))
     save_png(out, image_grid(samples, ncols=layout.cols))
