@@ -1,4 +1,4 @@
-r"""Scores a GAN's samples against a dataset's test split; prints a table, appends to metrics.jsonl.
+r"""Scores a GAN's samples against a dataset split; prints a table, appends to metrics.jsonl.
 
   python experiments/evaluate.py --workdir=DIR --metrics=fid,kid,is,pr --num_samples=10000
   python experiments/evaluate.py --samples=samples.npy --metrics=fid,kid --dataset=fashion_mnist
@@ -8,13 +8,16 @@ DIR/metrics.jsonl. --samples: a uint8 [N, H, W, C] .npy from any program, with t
 C (--labels=FILE.npy adds the int class labels [N] that "ifid" and "cacc" need); the row goes to
 --out_jsonl, or DIR/metrics.jsonl when --workdir is given too. A file of another kind stops with a
 one-line "ganjax: DataFormatError: ..." that says what it holds and how to convert it.
+The feature network and the split default to the dataset's (ganjax/data/sources.py DatasetSpec):
+fashion_mnist_cnn and test for Fashion-MNIST data (32x32 fashion_mnist32 read by its centre
+28x28), emoji32_cnn and train for emoji32.
 Metrics: fid, kid, is, pr (precision/recall), dc (density/coverage), and for conditional and
 latent-code models (ganjax/metrics/conditional.py):
   ifid      intra-class FID: samples of each requested class vs that class's real images
             (intra_class_fid, intra_class_fid_class_<c>)
-  cacc      conditional accuracy: the shipped Fashion-MNIST classifier on samples of each requested
-            class (conditional_accuracy, conditional_accuracy_class_<c>); other datasets: skipped
-            with a note
+  cacc      conditional accuracy: the dataset's shipped classifier (fashion_mnist_cnn,
+            emoji32_cnn) on samples of each requested class (conditional_accuracy,
+            conditional_accuracy_class_<c>); datasets without one: skipped with a note
   code_acc  InfoGAN's Q-head code on the test images, matched to the classes by the Hungarian
             algorithm (code_accuracy, code_accuracy_class_<c>, and code_mapping in the row)
 Default: fid,kid,is,pr, plus ifid,cacc for a class-conditional run and code_acc for an InfoGAN run.
@@ -43,14 +46,17 @@ _METRICS = flags.DEFINE_string("metrics", None, "Comma-separated metric names (d
                                "plus ifid,cacc for conditional runs, code_acc for InfoGAN runs).")
 _NUM = flags.DEFINE_integer("num_samples", None, "Samples to score (default: 10000 from a workdir, "
                             "all of a --samples file).")
-_NET = flags.DEFINE_string("feature_net", "fashion_mnist_cnn",
-                           f"Feature network: {', '.join(FEATURE_NETS.names())}.")
+_NET = flags.DEFINE_string("feature_net", None,
+                           f"Feature network: {', '.join(FEATURE_NETS.names())} (default: the "
+                           f"dataset's: fashion_mnist_cnn for Fashion-MNIST data, emoji32_cnn for "
+                           f"emoji32).")
 _NET_WEIGHTS = flags.DEFINE_string("feature_net_weights", None,
                                    "Weights file passed to the feature network (weights_path=).")
 _INCEPTION = flags.DEFINE_string("inception_weights", None, "With --feature_net=inception_v3: pytorch-fid's "
                                  ".pth or a converted .npz (else $GANJAX_INCEPTION_WEIGHTS).")
 _DATASET = flags.DEFINE_string("dataset", None, "Dataset to compare with (default: the workdir's).")
-_SPLIT = flags.DEFINE_string("split", "test", "Its split.")
+_SPLIT = flags.DEFINE_string("split", None, "Its split (default: the dataset's FID reference split: "
+                             "test; train for emoji32, whose 1240 training images are all there is).")
 _KEEP = flags.DEFINE_integer("keep_features", DEFAULT_KEEP_FEATURES,
                              "Feature vectors kept per side for kid/pr/dc (their k-NN cost is quadratic).")
 _SEED = flags.DEFINE_integer("seed", 0, "Seed of the latent codes.")

@@ -31,7 +31,8 @@ def get_config() -> ml_collections.ConfigDict:
   c.eval_every = 0
   c.eval_metrics = "fid,kid"  # comma-separated ganjax.metrics.evaluation.METRICS names
   c.eval_num_samples = 2000
-  c.eval_feature_net = "fashion_mnist_cnn"
+  # None: the dataset's (DatasetSpec.feature_net: fashion_mnist_cnn, emoji32_cnn).
+  c.eval_feature_net = ml_collections.config_dict.placeholder(str)
   # Fault injection for tests: steps whose batch is replaced by NaN.
   c.debug = ml_collections.ConfigDict(dict(nan_at_steps=(-1,)))
   c.runtime = default_runtime()  # how the run executes (ganjax/runtime.py)

@@ -1,8 +1,9 @@
 """Metrics for class-conditional and latent-code GANs.
 
   conditional accuracy   a class-conditional generator's samples of each requested class, classified
-                         by the shipped Fashion-MNIST CNN (ganjax/metrics/classifier.py): per-class
-                         accuracy and its mean over classes (the "cacc" metric).
+                         by the dataset's shipped CNN (DatasetSpec.classifier: fashion_mnist_cnn,
+                         emoji32_cnn; ganjax/metrics/classifier.py): per-class accuracy and its
+                         mean over classes (the "cacc" metric).
   intra-class FID        FID per requested class and its mean (the "ifid" metric; fid.py): per-class
                          figures come from `per_class_fid`.
   code accuracy          InfoGAN's Q head reads the dataset's test images; its argmax categorical
@@ -24,9 +25,11 @@ import jax
 import numpy as np
 import scipy.optimize
 
+from ganjax.data.sources import dataset_spec
 from ganjax.errors import ConfigError, DataFormatError
 from ganjax.images import to_uint8
 from ganjax.metrics import fid as fid_lib
+from ganjax.metrics.features import accepts_shape
 from ganjax.metrics.summary import FeatureSummary
 from ganjax.sampling import cached_jit, check_truncation
 
@@ -34,8 +37,6 @@ from ganjax.sampling import cached_jit, check_truncation
 CONDITIONAL_ACCURACY = "cacc"
 CODE_ACCURACY = "code_acc"
 LABELLED_METRICS = ("ifid", CONDITIONAL_ACCURACY)  # need the labels the samples were drawn for
-CLASSIFIER_DATASET = "fashion_mnist"  # the shipped classifier's classes
-CLASSIFIER_SHAPE = (28, 28, 1)
 
 
 # ------------------------------------------------------------------------------ pure metrics
@@ -221,12 +222,19 @@ def infogan_code_predictions(exp, state, images, batch_size: int = 500) -> np.nd
 
 # ------------------------------------------------------------------------------ scoring helpers
 
+def dataset_classifier(dataset: str, image_shape) -> str | None:
+  """The FEATURE_NETS name whose logits are `dataset`'s classes (DatasetSpec.classifier) when it
+  reads images of `image_shape`, else None."""
+  name = dataset_spec(dataset).classifier
+  return name if name is not None and accepts_shape(name, image_shape) else None
+
+
 def classifier_note(dataset: str, image_shape) -> str | None:
-  """Why the shipped classifier cannot judge this dataset's images (None when it can)."""
-  shape = tuple(image_shape)
-  if shape != CLASSIFIER_SHAPE or dataset != CLASSIFIER_DATASET:
-    return (f"conditional_accuracy skipped: the shipped classifier knows {CLASSIFIER_DATASET} "
-            f"{CLASSIFIER_SHAPE} images, not dataset {dataset!r} {shape}.")
+  """Why no shipped classifier can judge this dataset's images (None when one can)."""
+  if dataset_classifier(dataset, image_shape) is None:
+    return (f"conditional_accuracy skipped: no shipped classifier knows the classes of dataset "
+            f"{dataset!r} {tuple(image_shape)} (fashion_mnist_cnn knows Fashion-MNIST's, "
+            f"emoji32_cnn emoji32's).")
   return None
 
 

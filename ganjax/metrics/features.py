@@ -7,8 +7,10 @@ factories take keyword options (e.g. `weights_path=`) and return a `FeatureNet`:
   net = build_feature_net("fashion_mnist_cnn")
   features, logits = net(images)          # any N; batched and jitted inside
 
-A factory may carry an `image_shape` attribute (the only input shape it accepts) so that configs
-can be checked before anything is loaded; without one, any image size is accepted.
+A factory may carry an `image_shape` attribute (the input shape it reads) and a `crop_from`
+attribute (larger shapes it also takes, by their centre crop) so that configs can be checked before
+anything is loaded; without `image_shape`, any image size is accepted. Each dataset names the
+network that scores it by default (DatasetSpec.feature_net, ganjax/metrics/eval_config.py).
 """
 
 from __future__ import annotations
@@ -32,7 +34,10 @@ class FeatureNet:
   apply: a (jitted) function of one uint8 batch of exactly `batch_size` images; the last, short
     batch is zero-padded so that it compiles once.
   weights_hash: hex digest of the weights, part of the reference-statistics cache key.
-  image_shape: the only (H, W, C) it accepts, or None for any.
+  image_shape: the (H, W, C) it reads, or None for any.
+  crop_from: larger (H, W, C) it also takes, reading their centre image_shape crop: the
+    fashion_mnist_cnn reads 32x32 zero-padded Fashion-MNIST (fashion_mnist32, the translation
+    datasets) by its centre 28x28, the image before padding.
   """
 
   name: str
@@ -40,6 +45,7 @@ class FeatureNet:
   weights_hash: str
   image_shape: tuple[int, int, int] | None = None
   batch_size: int = 500
+  crop_from: tuple[tuple[int, int, int], ...] = ()
 
   @property
   def cache_key(self) -> str:
@@ -51,14 +57,18 @@ class FeatureNet:
       raise DataFormatError(f"feature network {self.name!r} takes uint8 images [N, H, W, C], got "
                             f"{images.dtype} of shape {images.shape}; convert with "
                             f"ganjax.images.to_uint8.")
-    if self.image_shape is not None and tuple(images.shape[1:]) != tuple(self.image_shape):
-      raise DataFormatError(f"feature network {self.name!r} takes images of shape {self.image_shape}, "
-                            f"got {tuple(images.shape[1:])}; pick a feature network for this size "
+    shape = tuple(images.shape[1:])
+    if self.image_shape is not None and shape != tuple(self.image_shape) and shape not in self.crop_from:
+      also = "".join(f" or {s}" for s in self.crop_from)
+      raise DataFormatError(f"feature network {self.name!r} takes images of shape {self.image_shape}"
+                            f"{also}, got {shape}; pick a feature network for this size "
                             f"(--feature_net=inception_v3 resizes any image) or resize the images.")
 
   def __call__(self, images) -> tuple[np.ndarray, np.ndarray]:
     images = np.asarray(images)
     self.check_images(images)
+    if self.image_shape is not None and tuple(images.shape[1:]) != tuple(self.image_shape):
+      images = centre_crop(images, self.image_shape[:2])
     feats, logits = [], []
     for start in range(0, len(images), self.batch_size):
       batch = images[start:start + self.batch_size]
@@ -78,28 +88,45 @@ def build_feature_net(name: str, **options) -> FeatureNet:
   return FEATURE_NETS.get(name)(**options)
 
 
+def centre_crop(images: np.ndarray, size: Sequence[int]) -> np.ndarray:
+  """[N, H, W, C] -> the centre [N, size[0], size[1], C] (the larger margin, if odd, at the end)."""
+  top, left = (images.shape[1] - size[0]) // 2, (images.shape[2] - size[1]) // 2
+  return images[:, top:top + size[0], left:left + size[1]]
+
+
 def feature_net_image_shape(name: str) -> tuple[int, ...] | None:
-  """The input shape a registered network requires, or None (any), without loading it."""
+  """The input shape a registered network reads, or None (any), without loading it."""
   shape = getattr(FEATURE_NETS.get(name), "image_shape", None)
   return None if shape is None else tuple(shape)
 
 
 def accepts_shape(name: str, shape: Sequence[int]) -> bool:
+  """Whether network `name` takes images of `shape` (its own, or one it crops), without loading it."""
   required = feature_net_image_shape(name)
-  return required is None or tuple(required) == tuple(shape)
+  crops = [tuple(s) for s in getattr(FEATURE_NETS.get(name), "crop_from", ())]
+  return required is None or tuple(required) == tuple(shape) or tuple(shape) in crops
 
 
-def fashion_mnist_cnn(weights_path: str | None = None, batch_size: int = 500) -> FeatureNet:
-  """The shipped domain classifier (ganjax/metrics/classifier.py): 128-d features, 10 logits.
-  weights_path: another weight file of the same architecture (default: the shipped one)."""
+def _shipped_cnn(name: str, crop_from: tuple = ()):
+  """The FEATURE_NETS factory of the shipped classifier `name` (ganjax/metrics/classifier.py)."""
   from ganjax.metrics import classifier
-  params, sha = classifier.load_weights(weights_path)
-  return FeatureNet(name="fashion_mnist_cnn", apply=classifier.make_apply(params), weights_hash=sha,
-                    image_shape=classifier.IMAGE_SHAPE, batch_size=batch_size)
+  net = classifier.CLASSIFIERS[name]
+
+  def factory(weights_path: str | None = None, batch_size: int = 500) -> FeatureNet:
+    params, sha = classifier.load_weights(weights_path, net)
+    return FeatureNet(name=name, apply=classifier.make_apply(params, net), weights_hash=sha,
+                      image_shape=net.image_shape, batch_size=batch_size, crop_from=crop_from)
+
+  factory.__doc__ = (f"The shipped {net.dataset} classifier: 128-d features, {net.num_classes} "
+                     f"logits. weights_path: another weight file of the same architecture "
+                     f"(default: the shipped one).")
+  factory.image_shape, factory.crop_from = net.image_shape, crop_from
+  return factory
 
 
-fashion_mnist_cnn.image_shape = (28, 28, 1)
-FEATURE_NETS.register("fashion_mnist_cnn", fashion_mnist_cnn)
+# Fashion-MNIST zero-padded to 32x32 (ganjax/data/translation.py) is read by its centre 28x28.
+FEATURE_NETS.register("fashion_mnist_cnn", _shipped_cnn("fashion_mnist_cnn", crop_from=((32, 32, 1),)))
+FEATURE_NETS.register("emoji32_cnn", _shipped_cnn("emoji32_cnn"))
 
 
 def _file_sha256(path: str) -> str:

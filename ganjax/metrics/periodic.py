@@ -1,7 +1,8 @@
-"""Evaluation during training: every `config.eval_every` steps, score EMA samples against the test
-split, log the scores (TensorBoard and metrics.jsonl, as "eval/<column>") and keep the checkpoint
-with the lowest FID in WORKDIR/checkpoints_best, an orbax manager of its own that the keep-last-N
-rotation of WORKDIR/checkpoints never touches.
+"""Evaluation during training: every `config.eval_every` steps, score EMA samples against the
+dataset's FID reference split (test; train for emoji32) through its feature network (or
+config.eval_feature_net), log the scores (TensorBoard and metrics.jsonl, as "eval/<column>") and
+keep the checkpoint with the lowest FID in WORKDIR/checkpoints_best, an orbax manager of its own
+that the keep-last-N rotation of WORKDIR/checkpoints never touches.
 
 Class-conditional runs may add "ifid" and "cacc" to config.eval_metrics (their samples are then
 drawn for balanced requested labels), InfoGAN runs "code_acc" (its Q head on the test split):
@@ -20,7 +21,7 @@ from absl import logging
 from ganjax.errors import ConfigError
 from ganjax.metrics import conditional as cond
 from ganjax.metrics.data import load_split
-from ganjax.metrics.eval_config import eval_settings
+from ganjax.metrics.eval_config import eval_settings, feature_net_for, reference_split
 from ganjax.metrics.evaluation import evaluate, parse_metrics, reference_summary
 from ganjax.metrics.features import build_feature_net
 from ganjax.metrics.ppl import PPL, ppl
@@ -70,16 +71,17 @@ class PeriodicEvaluator:
                         f"{self.num_classes} classes needs at least 2 samples (use >= "
                         f"{2 * self.num_classes}; FID is only stable from thousands).")
     self.seed = config.seed + EVAL_SEED_OFFSET
-    self.net = build_feature_net(s["eval_feature_net"])
-    self.real = reference_summary(self.net, config.dataset, "test")
+    net_name = feature_net_for(config.dataset.name, s["eval_feature_net"])
+    self.net = build_feature_net(net_name)
+    self.real = reference_summary(self.net, config.dataset, reference_split(config.dataset.name))
     self.classifier = None
     if cond.CONDITIONAL_ACCURACY in self.metrics:
       note = cond.classifier_note(config.dataset.name, exp.data_shape)
       if note:
         logging.warning("%s", note)
       else:
-        self.classifier = (self.net if s["eval_feature_net"] == "fashion_mnist_cnn"
-                           else build_feature_net("fashion_mnist_cnn"))
+        classifier = cond.dataset_classifier(config.dataset.name, exp.data_shape)
+        self.classifier = self.net if net_name == classifier else build_feature_net(classifier)
     self.code_data = None
     if cond.CODE_ACCURACY in self.metrics:  # the test split, read once: 10k images are 8 MB
       self.code_data = load_split(config.dataset, "test")

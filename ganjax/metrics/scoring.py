@@ -16,6 +16,7 @@ from ganjax.data.sources import DATASETS, dataset_spec
 from ganjax.errors import ConfigError, DataFormatError
 from ganjax.metrics import conditional as cond
 from ganjax.metrics.data import iter_split
+from ganjax.metrics.eval_config import feature_net_for, reference_split
 from ganjax.metrics.evaluation import evaluate, parse_metrics, reference_summary
 from ganjax.metrics.features import build_feature_net
 from ganjax.metrics.summary import DEFAULT_KEEP_FEATURES, batches_of
@@ -251,8 +252,8 @@ def load_label_file(path: str, num_samples: int, dataset: str | None = None) -> 
 
 def score(*, metrics: Sequence[str] | str | None = None, run: tuple | None = None,
           samples: str | None = None, labels: str | None = None, num_samples: int | None = None,
-          feature_net: str = "fashion_mnist_cnn", feature_net_options: dict | None = None,
-          dataset: str | None = None, split: str = "test",
+          feature_net: str | None = None, feature_net_options: dict | None = None,
+          dataset: str | None = None, split: str | None = None,
           keep_features: int = DEFAULT_KEEP_FEATURES, seed: int = 0, ema: bool = True,
           cache_dir: str | None = None, truncation: float | None = None) -> dict[str, Any]:
   """Scores samples; returns the row {step?, source, feature_net, dataset, split, eval/<column>...}.
@@ -260,17 +261,20 @@ def score(*, metrics: Sequence[str] | str | None = None, run: tuple | None = Non
   run: (experiment, state) of a restored training run (ganjax/train/restore.py, `restore_run`):
   `num_samples` (default 10k) samples of its sampler (EMA weights with `ema`). samples (+ optional
   labels, for "ifid" and "cacc"): that file's first `num_samples` (default all). The dataset is
-  `dataset`, else the run's, else fashion_mnist. metrics: None = DEFAULT_METRICS, plus for a run
+  `dataset`, else the run's, else fashion_mnist. feature_net, split: None = the dataset's
+  (DatasetSpec.feature_net, .fid_split: fashion_mnist_cnn and test for Fashion-MNIST data,
+  emoji32_cnn and train for emoji32). metrics: None = DEFAULT_METRICS, plus for a run
   the ones its kind adds (ifid, cacc for class-conditional runs, code_acc for InfoGAN runs, ppl
   for runs with a style space: perceptual path length in W, ganjax/metrics/ppl.py, over as many
   paths as samples).
 
   A class-conditional run's samples are drawn for balanced requested labels (0, 1, ..., K-1, 0,
   ...): "ifid" compares each class's samples with that class's real images (per-class columns
-  intra_class_fid_class_<c>), "cacc" classifies them with the shipped Fashion-MNIST classifier
-  (conditional_accuracy, conditional_accuracy_class_<c>; skipped with a note in row["notes"] for
-  other datasets). "code_acc" reads the `split` images through an InfoGAN run's Q head
-  (code_accuracy, code_accuracy_class_<c>; row["code_mapping"][code] = matched class or -1).
+  intra_class_fid_class_<c>), "cacc" classifies them with the dataset's shipped classifier
+  (DatasetSpec.classifier; conditional_accuracy, conditional_accuracy_class_<c>; skipped with a
+  note in row["notes"] for datasets without one). "code_acc" reads the `split` images through an
+  InfoGAN run's Q head (code_accuracy, code_accuracy_class_<c>; row["code_mapping"][code] =
+  matched class or -1).
   truncation: psi of the truncation trick for a run's samples (BigGAN, StyleGAN2; recorded in the
   row). A translation run (pix2pix, CycleGAN, DiscoGAN) is scored by translating the test split
   ("translation", ganjax/metrics/translation.py; `num_samples` caps the inputs per direction).
@@ -320,7 +324,9 @@ def score(*, metrics: Sequence[str] | str | None = None, run: tuple | None = Non
   if dataset is not None or dataset_cfg is None:
     dataset_cfg = ml_collections.ConfigDict(dict(name=dataset or "fashion_mnist", source_dir=None,
                                                  data_dir=None))
-  row.update(dataset=dataset_cfg.name, split=split)
+  feature_net = feature_net_for(dataset_cfg.name, feature_net)
+  split = reference_split(dataset_cfg.name, split)
+  row.update(feature_net=feature_net, dataset=dataset_cfg.name, split=split)
   if samples is not None:  # checked before any network, dataset or reference statistics is loaded
     images = load_sample_file(samples, dataset_cfg.name)
     label_array = load_label_file(labels, len(images), dataset_cfg.name) if labels else None
@@ -351,8 +357,9 @@ def score(*, metrics: Sequence[str] | str | None = None, run: tuple | None = Non
       notes.append(note)
       logging.warning("%s", note)
     else:
-      shipped = feature_net == "fashion_mnist_cnn" and not feature_net_options
-      tap = cond.PredictionTap(batches, net if shipped else build_feature_net("fashion_mnist_cnn"))
+      classifier = cond.dataset_classifier(dataset_cfg.name, image_shape)
+      shipped = feature_net == classifier and not feature_net_options
+      tap = cond.PredictionTap(batches, net if shipped else build_feature_net(classifier))
   real = reference_summary(net, dataset_cfg, split, keep_features=keep_features, cache_dir=cache_dir)
   scores = evaluate(net, tap or batches, real, metrics, keep_features=keep_features, limit=num_samples)
   if tap is not None:
@@ -384,12 +391,12 @@ def _score_translation(run, metrics, num_samples, feature_net, feature_net_optio
     raise ConfigError(f"a translation run ({exp.config.model.name!r}) is scored with "
                       f"--metrics=translation (FID, accuracy, cycle error, L1 / SSIM per direction), "
                       f"not {metrics}.")
-  if feature_net != "fashion_mnist_cnn" or feature_net_options:
+  if feature_net not in (None, "fashion_mnist_cnn") or feature_net_options:
     raise ConfigError("translation metrics read the 28x28 crops with the shipped fashion_mnist_cnn; "
                       "drop --feature_net.")
   scores = translation_scores(exp, state, build_feature_net("fashion_mnist_cnn"), num=num_samples,
                               ema=ema)
-  row = {"source": "evaluate", "feature_net": feature_net, "metrics": TRANSLATION,
+  row = {"source": "evaluate", "feature_net": "fashion_mnist_cnn", "metrics": TRANSLATION,
          "dataset": exp.config.dataset.name, "split": "test", "step": int(state.step)}
   row.update({f"eval/{k}": v for k, v in scores.items()})
   return row
