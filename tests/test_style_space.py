@@ -85,8 +85,10 @@ def test_ppl_and_mixing_refuse_models_without_a_style_space(tmp_path):
     ppl_lib.ppl(exp, None, 8)
   with pytest.raises(ConfigError, match=r"--grid=mixing needs a generator with a mapping network"):
     mixing_grid(exp, None, None)
-  with pytest.raises(ConfigError, match=r"no shipped domain classifier|none reads dataset"):
-    ppl_lib.domain_classifier("digits", (16, 16, 1))
+  with pytest.raises(ConfigError, match=r"dataset 'digits' names none"):
+    ppl_lib.domain_classifier("digits")
+  assert ppl_lib.domain_classifier("fashion_mnist32").name == "fashion_mnist_cnn"
+  assert ppl_lib.domain_classifier("emoji32").name == "emoji32_cnn"
 
 
 def test_write_samples_mixing_grid_png(run, tmp_path):

@@ -22,7 +22,9 @@ import jax.numpy as jnp
 import numpy as np
 
 from ganjax.errors import ConfigError
+from ganjax.data.sources import dataset_spec
 from ganjax.metrics import classifier
+from ganjax.metrics.features import centre_crop
 from ganjax.sampling import cached_jit
 from ganjax.style_space import check_style_space, draw_codes, map_latents, synthesize
 
@@ -30,22 +32,15 @@ PPL = "ppl"
 EPSILON = 1e-4  # the paper's step in W
 
 
-def domain_classifier(dataset: str, image_shape) -> classifier.Classifier:
-  """The shipped classifier of `dataset` (fashion_mnist32 reads fashion_mnist's, centre-cropped)."""
-  nets = [c for c in classifier.CLASSIFIERS.values()
-          if dataset.startswith(c.dataset) and c.image_shape[2] == image_shape[2]
-          and all(c.image_shape[i] <= image_shape[i] for i in (0, 1))]
-  if not nets:
-    raise ConfigError(f"metric {PPL!r} measures distances with a shipped domain classifier; none "
-                      f"reads dataset {dataset!r} ({tuple(image_shape)}); shipped: "
-                      f"{', '.join(f'{c.name} ({c.dataset})' for c in classifier.CLASSIFIERS.values())}.")
-  return max(nets, key=lambda c: c.image_shape[0])
-
-
-def centre_crop(images: jax.Array, shape) -> jax.Array:
-  """images [B, H, W, C] -> [B, h, w, C], the centre (h, w) = shape[:2]."""
-  top, left = (images.shape[1] - shape[0]) // 2, (images.shape[2] - shape[1]) // 2
-  return images[:, top:top + shape[0], left:left + shape[1]]
+def domain_classifier(dataset: str) -> classifier.Classifier:
+  """The shipped classifier the dataset's spec names (`classifier`; fashion_mnist32 reads
+  fashion_mnist's through its centre 28x28)."""
+  name = dataset_spec(dataset).classifier
+  if name not in classifier.CLASSIFIERS:
+    raise ConfigError(f"metric {PPL!r} measures distances with a shipped domain classifier; "
+                      f"dataset {dataset!r} names none (shipped: "
+                      f"{', '.join(f'{c.name} ({c.dataset})' for c in classifier.CLASSIFIERS.values())}).")
+  return classifier.CLASSIFIERS[name]
 
 
 def feature_distance(params, net: classifier.Classifier):
@@ -54,7 +49,7 @@ def feature_distance(params, net: classifier.Classifier):
   model = net.model()
 
   def features(x):
-    x = centre_crop(jnp.clip((x + 1.0) / 2.0, 0.0, 1.0), net.image_shape)
+    x = centre_crop(jnp.clip((x + 1.0) / 2.0, 0.0, 1.0), net.image_shape[:2])
     f, _ = model.apply({"params": params}, x, train=False)
     return f / jnp.sqrt(jnp.sum(jnp.square(f), axis=-1, keepdims=True) + 1e-10)
 
@@ -74,7 +69,7 @@ def path_length_samples(exp, state, num: int, *, epsilon: float = EPSILON, seed:
   check_style_space(exp, f"metric {PPL!r}")
   if not num >= 2:
     raise ConfigError(f"metric {PPL!r} needs at least 2 samples, got {num}.")
-  net = domain_classifier(exp.config.dataset.name, exp.data_shape)
+  net = domain_classifier(exp.config.dataset.name)
   params, _ = classifier.load_weights(net=net)
   distance = cached_jit(exp, f"ppl.{net.name}", lambda: jax.jit(feature_distance(params, net)))
   key = jax.random.PRNGKey(seed)
