@@ -16,9 +16,11 @@ DiscriminatorBlock, x [B, H, W, C_in] -> [B, H/2, W/2, features] (H, W with `dow
 
 The generator block's convs have no biases (the references' have): in a generator whose blocks
 are followed by a BatchNorm, every path from such a bias to the image passes a BatchNorm, through
-the linear shortcuts, which remove a per-channel constant in train mode; a bias whose gradient is
-rounding noise is one Adam turns into full-size steps (ganjax/nn/layers.py). Every conv can be
-spectrally normalised (ganjax/nn/spectral_norm.py); layers come from the
+the linear shortcuts, which removes a per-channel constant in train mode, and a bias whose gradient
+is rounding noise is one Adam turns into full-size steps (ganjax/nn/layers.py). (A self-attention
+block between generator blocks, as BigGAN's, does see such a constant: there leaving the biases
+out is a small departure from the reference rather than an exact no-op.) Every conv can be spectrally
+normalised (ganjax/nn/spectral_norm.py); layers come from the
 injected set. The default initialisers are SNGAN's reference code's: Glorot-uniform with gain
 sqrt(2) on the residual convs, gain 1 on the shortcut; BigGAN passes its own.
 """
