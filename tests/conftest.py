@@ -78,13 +78,15 @@ print(json.dumps({{"devices": jax.device_count(), **out}}))
 """
 
 
-def eight_device_gaps(setup: str, steps: int) -> dict:
+def eight_device_gaps(setup: str, steps: int, xla_flags: str = "") -> dict:
   """Trains each (name, make_config) of MAKERS (defined by the code `setup`) for `steps` steps on
   1 device, 8 fake devices (jit) and 8 in pmap mode, in a subprocess; returns
-  {"devices": 8, name: {"jit8": max |diff|, "pmap8": max |diff|}} against the 1-device state."""
+  {"devices": 8, name: {"jit8": max |diff|, "pmap8": max |diff|}} against the 1-device state.
+  xla_flags: more XLA_FLAGS for that subprocess (all three runs alike)."""
   import json
   r = run_script(["-c", _EIGHT_DEVICE_SCRIPT.format(setup=setup, steps=steps)],
-                 env={"XLA_FLAGS": "--xla_force_host_platform_device_count=8", "JAX_PLATFORMS": "cpu"})
+                 env={"XLA_FLAGS": f"--xla_force_host_platform_device_count=8 {xla_flags}".strip(),
+                      "JAX_PLATFORMS": "cpu"})
   assert r.returncode == 0, r.stderr[-3000:]
   out = json.loads(r.stdout.strip().splitlines()[-1])
   assert out["devices"] == 8
