@@ -13,7 +13,7 @@ import pytest
 
 from conftest import eight_device_gaps, straight_and_resumed
 from test_conditional_metrics import pixel_net  # noqa: F401  (a fixture: 4x4 cell means as features)
-from test_sngan import fid_on_digits, init
+from test_sngan import init, short_run_fid
 from ganjax.data.sources import dataset_spec
 from ganjax.errors import ConfigError
 from ganjax.families import BuildContext, build_family
@@ -21,7 +21,6 @@ from ganjax.nn.attention import SelfAttention, attend
 from ganjax.nn.conditional import VectorConditionalBatchNorm
 from ganjax.objectives.weight_penalties import orthogonal_penalty
 from ganjax.train.experiment import build_experiment
-from ganjax.train.loop import train_and_evaluate
 
 
 def tiny_config(**model):
@@ -257,12 +256,6 @@ def test_biggan_on_eight_devices_matches_one():
 
 @pytest.mark.slow
 def test_short_biggan_run_brings_fid_far_below_its_start(tmp_path, pixel_net):
-  cfg = tiny_config(g_features=32, d_features=32)
-  cfg.num_train_steps, cfg.checkpoint_every, cfg.log_every = 100, 100, 50
-  cfg.batch_size = 16
-  exp = build_experiment(cfg)
-  before = fid_on_digits(exp, exp.init_state(), pixel_net, str(tmp_path / "cache"))
-  state = train_and_evaluate(cfg, str(tmp_path / "run"))
-  after = fid_on_digits(exp, state, pixel_net, str(tmp_path / "cache"))
+  before, after = short_run_fid(tiny_config(g_features=32, d_features=32), tmp_path, pixel_net)
   print(f"biggan digits FID (4x4 cell means): {before:.4f} -> {after:.4f}")
-  assert after < 0.2 * before, (before, after)
+  assert after < 0.2 * before, (before, after)  # measured 3.10 -> 0.087

@@ -199,15 +199,20 @@ def fid_on_digits(exp, state, net: str, cache_dir: str) -> float:
   return row["eval/fid"]
 
 
-@pytest.mark.slow
-def test_short_sngan_run_brings_fid_far_below_its_start(tmp_path, pixel_net):
-  cfg = tiny_config(g_features=32, d_features=32)
-  cfg.num_train_steps, cfg.checkpoint_every, cfg.log_every = 100, 100, 50
+def short_run_fid(cfg, tmp_path, net: str, steps: int = 100) -> tuple[float, float]:
+  """(FID before, FID after) a `steps`-step run of `cfg` at batch 16 (fid_on_digits)."""
+  cfg.num_train_steps, cfg.checkpoint_every, cfg.log_every = steps, steps, 50
   cfg.batch_size = 16
   exp = build_experiment(cfg)
-  before = fid_on_digits(exp, exp.init_state(), pixel_net, str(tmp_path / "cache"))
+  before = fid_on_digits(exp, exp.init_state(), net, str(tmp_path / "cache"))
   state = train_and_evaluate(cfg, str(tmp_path / "run"))
-  after = fid_on_digits(exp, state, pixel_net, str(tmp_path / "cache"))
-  print(f"sngan digits FID (4x4 cell means): {before:.4f} -> {after:.4f}")
-  assert after < 0.2 * before, (before, after)
+  return before, fid_on_digits(exp, state, net, str(tmp_path / "cache"))
 
+
+@pytest.mark.slow
+def test_short_sngan_run_brings_fid_far_below_its_start(tmp_path, pixel_net):
+  before, after = short_run_fid(tiny_config(g_features=32, d_features=32), tmp_path, pixel_net)
+  print(f"sngan digits FID (4x4 cell means): {before:.4f} -> {after:.4f}")
+  # Measured 4.51 -> 0.096: the untrained G's samples are near-constant images, far from the
+  # digits' cell statistics.
+  assert after < 0.2 * before, (before, after)

@@ -82,6 +82,7 @@ class Discriminator(nn.Module):
 
 class DCGANTrainer:
   """Models, optimizers, EMA and the step; `step(real)` trains one D and one G update."""
+  latent = LATENT  # G's input size (sample() draws it; a subclass with another G sets its own)
 
   def __init__(self, seed: int = 0, channels_last: bool = False, ema_decay: float = 0.999,
                device: str = "cpu", bf16: bool = False):
@@ -137,11 +138,11 @@ class DCGANTrainer:
 
   @torch.no_grad()
   def sample(self, n: int, seed: int = 1) -> np.ndarray:
-    """n EMA samples with G's BatchNorm running statistics -> uint8 [n, 28, 28, 1] (NHWC)."""
+    """n EMA samples with G's BatchNorm running statistics -> uint8 [n, H, W, C] (NHWC)."""
     for e, b in zip(self.ema.buffers(), self.g.buffers()):
       e.copy_(b)
     self.ema.eval()
-    z = torch.randn(n, LATENT, generator=torch.Generator().manual_seed(seed))
+    z = torch.randn(n, self.latent, generator=torch.Generator().manual_seed(seed))
     with self.autocast:
       x = torch.cat([self.ema(chunk.to(self.device)).float() for chunk in z.split(500)])
     x = ((x.permute(0, 2, 3, 1).cpu().numpy() + 1.0) * 127.5).round().clip(0, 255)
@@ -164,8 +165,16 @@ def time_steps(batch_size: int, steps: int, windows: int, compile_: bool,
   """Warm-up (and compile) apart, `windows` timed windows of `steps` steps on one random batch
   resident on `device`; each window ends when the device has finished its steps."""
   trainer = DCGANTrainer(channels_last=channels_last, device=device, bf16=bf16)
-  step = torch.compile(trainer.step) if compile_ else trainer.step
   real = torch.rand(batch_size, 1, 28, 28, device=trainer.device) * 2 - 1
+  return time_trainer(trainer, real, steps, windows, compile_, bf16)
+
+
+def time_trainer(trainer, real: torch.Tensor, steps: int, windows: int, compile_: bool,
+                 bf16: bool) -> dict:
+  """`time_steps` for any peer's trainer (`step(real)`, `device`) on the batch `real`: the JSON
+  record compare_peer.py reads."""
+  batch_size = real.shape[0]
+  step = torch.compile(trainer.step) if compile_ else trainer.step
   t0 = time.perf_counter()
   for _ in range(3):
     step(real)

@@ -1,15 +1,16 @@
 """SNGAN's CIFAR-10 ResNet (Miyato et al. 2018, appendix B, table 4), for square images of any
 size divisible by 8 (the paper's is 32: bottom width 4).
 
-Generator:     z [B, latent] -> Dense(s*s*F) -> reshape [B, s, s, F] (s = H / 8)
+Generator:     z [B, latent] -> Dense(s*s*F, no bias) -> reshape [B, s, s, F] (s = H / 8)
                -> 3 x GeneratorBlock(F) (each up 2x) -> BatchNorm -> ReLU -> 3x3 conv(C) -> tanh
                -> images [B, H, W, C] in [-1, 1].
 Discriminator: images -> optimized DiscriminatorBlock(F) (down) -> DiscriminatorBlock(F) (down)
                -> 2 x DiscriminatorBlock(F) -> ReLU -> global sum pool -> Dense(1) -> logits [B].
 Blocks: ganjax/nn/resnet_blocks.py. G has no biases before its last conv (the references have
 them): each path from one to the image passes a BatchNorm, which removes it in train mode, and
-rounding-noise gradients would make Adam move them by full steps. Initialisation as the reference code (pfnet-research/
-sngan_projection): Glorot-uniform, gain sqrt(2) on the blocks' residual convs, 1 elsewhere.
+rounding-noise gradients would make Adam move them by full steps. Initialisation as the
+reference code (pfnet-research/sngan_projection): Glorot-uniform, gain sqrt(2) on the blocks'
+residual convs, 1 elsewhere.
 
 ResNetDiscriminator also takes the two options BigGAN's discriminator adds to this one
 (ganjax/families/biggan): a self-attention block after the first block whose output has
