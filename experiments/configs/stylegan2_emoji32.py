@@ -6,7 +6,7 @@ hyperparameters, CPU widths, lazy R1 and path length, style mixing, EMA), plus `
 ADA's adaptive probability p (Karras et al. 2020b, "Training Generative Adversarial Networks with
 Limited Data": target r_t 0.6, adjusted every 4 steps) over DiffAugment's color, translation and
 cutout ops (ganjax's augmentation set; the paper's full pipeline has more ops). ada_kimg = 100
-(paper: 500) so p can move within a few thousand steps of batch 64.
+(paper: 500) so p can move within a few thousand steps of batch 32.
 Without augmentation: --config.augment.policy='' . Fixed-probability DiffAugment:
 --config.augment.ada=False (p = config.augment.p).
 """
