@@ -2,9 +2,10 @@
 
 Hyperparameters after StyleGAN2-ADA's `cifar` config (NVlabs/stylegan2-ada-pytorch, train.py):
 Adam lr 0.0025, betas (0, 0.99), eps 1e-8 for both players; R1 gamma 0.01, lazy every 16 steps;
-a 2-layer mapping network (8 in the paper) with lr multiplier 0.01; minibatch stddev group 4;
-batch 64; an EMA of G for samples. Unlike the cifar config (which turns them off) this keeps the
-paper's path length regularization (weight 2, every 4 steps), style mixing (0.9) and residual D.
+a 2-layer mapping network (8 in the paper) with lr multiplier 0.01; an EMA of G for samples.
+Unlike the cifar config (which turns them off) this keeps the paper's path length regularization
+(weight 2, every 4 steps), style mixing (0.9) and residual D, and its minibatch stddev group 4
+(cifar: 32).
 
 Lazy regularization: the reference rescales each player's Adam by mb_ratio = every / (every + 1)
 (lr * mb_ratio, betas ** mb_ratio) because the regularization steps add updates; `lazy_adam` does
