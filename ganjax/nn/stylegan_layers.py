@@ -57,16 +57,20 @@ def _fir(x: jax.Array, pad: tuple[int, int], *, up: int = 1, down: int = 1,
          gain: float = 1.0) -> jax.Array:
   """upfirdn2d: x [B, H, W, C] with `up - 1` zeros inserted after every pixel (the trailing ones
   included), zero-padded by pad = (p0, p1) in H and W, correlated per channel with
-  gain * outer(FIR, FIR) and kept at every `down`-th pixel. One depthwise convolution (fewer
-  operations to compile than separable slices)."""
-  c = x.shape[-1]
+  gain * outer(FIR, FIR) and kept at every `down`-th pixel.
+
+  One single-channel convolution with the channels moved into the batch: a depthwise
+  (feature-grouped) convolution ran a doubly differentiated upsampling 3x slower on XLA:CPU and
+  separable slices compile to more operations (measured)."""
+  b, h, w, c = x.shape
   taps = jnp.asarray(FIR, jnp.float32)
-  kernel = jnp.tile((gain * jnp.outer(taps, taps))[:, :, None, None], (1, 1, 1, c)).astype(x.dtype)
+  kernel = (gain * jnp.outer(taps, taps))[:, :, None, None].astype(x.dtype)
   p0, p1 = pad
   p1 += up - 1  # lhs_dilation inserts no zeros after the last pixel
-  return jax.lax.conv_general_dilated(
-      x, kernel, (down, down), ((p0, p1), (p0, p1)), lhs_dilation=(up, up),
-      dimension_numbers=("NHWC", "HWIO", "NHWC"), feature_group_count=c)
+  y = jax.lax.conv_general_dilated(
+      jnp.moveaxis(x, 3, 1).reshape(b * c, h, w, 1), kernel, (down, down), ((p0, p1), (p0, p1)),
+      lhs_dilation=(up, up), dimension_numbers=("NHWC", "HWIO", "NHWC"))
+  return jnp.moveaxis(y.reshape(b, c, *y.shape[1:3]), 1, 3)
 
 
 def blur(x: jax.Array, pad: tuple[int, int]) -> jax.Array:
