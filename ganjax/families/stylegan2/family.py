@@ -74,13 +74,17 @@ def build(config, ctx: BuildContext) -> Family:
   if isinstance(mixing, bool) or not isinstance(mixing, (int, float)) or not 0 <= mixing <= 1:
     raise ConfigError(f"config.style_mixing_prob must be a probability in [0, 1], got {mixing!r}.")
   mbstd = model_number(cfg, "mbstd_group", 4, minimum=0, integer=True)
+  beta = float(model_number(cfg, "w_avg_beta", 0.995, minimum=0))
+  if beta > 1:
+    raise ConfigError(f"model.w_avg_beta is the decay of w_avg's moving average, in [0, 1]; got "
+                      f"{beta!r}.")
   channels = dict(channel_base=model_number(cfg, "channel_base", 32768, integer=True),
                   channel_max=model_number(cfg, "channel_max", 512, integer=True))
   g = StyleGAN2Generator(
       tuple(ctx.spec.shape), z_dim=z_dim, w_dim=model_number(cfg, "w_dim", z_dim, integer=True),
       mapping_layers=model_number(cfg, "mapping_layers", 2, integer=True),
       mapping_lr_multiplier=float(model_number(cfg, "mapping_lr_multiplier", 0.01, minimum=1e-6)),
-      w_avg_beta=float(model_number(cfg, "w_avg_beta", 0.995, minimum=0)), axis_name=ctx.axis_name,
+      w_avg_beta=beta, axis_name=ctx.axis_name,
       layers=ctx.layers, dtype=ctx.dtype, **channels)
   d = StyleGAN2Discriminator(size, mbstd_group=mbstd, layers=ctx.layers, dtype=ctx.dtype,
                              **channels)
