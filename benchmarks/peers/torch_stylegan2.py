@@ -43,7 +43,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from torch_dcgan import _synchronize, peak_rss_mib  # this folder: the script's sys.path[0]
+from torch_dcgan import time_trainer  # this folder: the script's sys.path[0]
 
 SIZE, CHANNELS, Z_DIM, W_DIM = 32, 3, 128, 128
 CHANNEL_BASE, CHANNEL_MAX = 1024, 128
@@ -345,31 +345,11 @@ class StyleGAN2Trainer:
 
 def time_steps(batch_size: int, steps: int, windows: int, compile_: bool, device: str = "cpu",
                bf16: bool = False, augment_: bool = True) -> dict:
-  """Warm-up apart (3 steps, one of them with R1 and path length), `windows` timed windows of
-  `steps` steps on one random batch resident on `device`."""
+  """Warm-up apart (3 steps, the first with R1 and path length), `windows` timed windows of
+  `steps` steps on one random batch resident on `device` (torch_dcgan.time_trainer)."""
   trainer = StyleGAN2Trainer(device=device, bf16=bf16, augment=augment_, batch_size=batch_size)
-  step = torch.compile(trainer.step) if compile_ else trainer.step
   real = torch.rand(batch_size, CHANNELS, SIZE, SIZE, device=trainer.device) * 2 - 1
-  t0 = time.perf_counter()
-  for _ in range(3):
-    step(real)
-  _synchronize(trainer.device)
-  warmup_s = time.perf_counter() - t0
-  rates = []
-  for _ in range(windows):
-    t0 = time.perf_counter()
-    for _ in range(steps):
-      step(real)
-    _synchronize(trainer.device)
-    rates.append(steps / (time.perf_counter() - t0))
-  out = {"framework": "torch" + ("+compile" if compile_ else "") + ("+bf16" if bf16 else ""),
-         "batch": batch_size, "warmup_s": warmup_s, "rates": rates,
-         "steps_per_s": float(np.median(rates)), "peak_rss_mib": peak_rss_mib(),
-         "threads": torch.get_num_threads(), "device": str(trainer.device)}
-  if trainer.device.type == "cuda":
-    out["device_kind"] = torch.cuda.get_device_name(trainer.device)
-    out["peak_device_mib"] = torch.cuda.max_memory_allocated(trainer.device) / 2 ** 20
-  return out
+  return time_trainer(trainer, real, steps, windows, compile_, bf16)
 
 
 def dataset_batches(name: str, batch_size: int, seed: int):
