@@ -197,6 +197,15 @@ def time_trainer(trainer, real: torch.Tensor, steps: int, windows: int, compile_
   return out
 
 
+def shuffled_batches(images: torch.Tensor, batch_size: int, seed: int):
+  """Endless batches of `images` [N, ...], reshuffled every epoch (a short last batch is dropped)."""
+  gen = torch.Generator().manual_seed(seed)
+  while True:
+    order = torch.randperm(len(images), generator=gen)
+    for i in range(0, len(order) - batch_size + 1, batch_size):
+      yield images[order[i:i + batch_size]]
+
+
 def fashion_mnist_batches(directory: str, batch_size: int, seed: int):
   """Endless reshuffled batches of Fashion-MNIST train images, [B, 1, 28, 28] float32 in [-1, 1]."""
   sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
@@ -205,22 +214,27 @@ def fashion_mnist_batches(directory: str, batch_size: int, seed: int):
   if path is None:
     raise FileNotFoundError(f"no train-images-idx3-ubyte[.gz] in {directory}; pass --data_dir.")
   images = torch.from_numpy(read_idx(path).astype(np.float32) / 127.5 - 1.0).unsqueeze(1)
-  gen = torch.Generator().manual_seed(seed)
-  while True:
-    order = torch.randperm(len(images), generator=gen)
-    for i in range(0, len(order) - batch_size + 1, batch_size):
-      yield images[order[i:i + batch_size]]
+  return shuffled_batches(images, batch_size, seed)
 
 
-def train(args) -> None:
-  trainer = DCGANTrainer(seed=args.seed, channels_last=args.channels_last, device=args.device,
-                         bf16=args.bf16)
-  batches = fashion_mnist_batches(args.data_dir, args.batch_size, args.seed)
+def ganjax_train_images(name: str) -> torch.Tensor:
+  """A ganjax dataset's train split (prepared by `make data`), [N, C, H, W] float32 in [-1, 1]."""
+  sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+  import ml_collections
+  from ganjax.metrics.data import load_split
+  cfg = ml_collections.ConfigDict(dict(name=name, source_dir=None, data_dir=None))
+  images = torch.from_numpy(load_split(cfg, "train")[0].astype(np.float32) / 127.5 - 1.0)
+  return images.permute(0, 3, 1, 2)
+
+
+def train_loop(trainer, batches, args, describe=lambda: "") -> None:
+  """args.train_steps steps of trainer.step on `batches`, a log line every args.log_every (plus
+  `describe()`), then args.num_samples EMA samples to args.samples_out when set."""
   t0 = time.perf_counter()
   for i in range(1, args.train_steps + 1):
     d_loss, g_loss = trainer.step(next(batches).to(trainer.device))
     if i % args.log_every == 0 or i == args.train_steps:
-      print(f"step {i}: d_loss={d_loss.item():.3f} g_loss={g_loss.item():.3f} "
+      print(f"step {i}: d_loss={d_loss.item():.3f} g_loss={g_loss.item():.3f}{describe()} "
             f"({i / (time.perf_counter() - t0):.2f} steps/s)", flush=True)
   if args.samples_out:
     samples = trainer.sample(args.num_samples, seed=args.seed + 1)
@@ -228,8 +242,10 @@ def train(args) -> None:
     print(f"wrote {samples.shape} {samples.dtype} samples to {args.samples_out}")
 
 
-def main() -> None:
-  p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+def peer_parser(description: str, train_help: str) -> argparse.ArgumentParser:
+  """The flags every peer takes (compare_peer.py passes the timing ones); a peer adds its own."""
+  p = argparse.ArgumentParser(description=description,
+                              formatter_class=argparse.RawDescriptionHelpFormatter)
   p.add_argument("--batch_size", type=int, default=32)
   p.add_argument("--threads", type=int, default=os.cpu_count(), help="torch.set_num_threads")
   p.add_argument("--channels_last", action="store_true")
@@ -239,16 +255,33 @@ def main() -> None:
   p.add_argument("--steps", type=int, default=20, help="timing: steps per window")
   p.add_argument("--windows", type=int, default=3, help="timing: timed windows (median reported)")
   p.add_argument("--compile", action="store_true", help="timing: torch.compile the step")
-  p.add_argument("--train_steps", type=int, default=0, help="> 0: train on Fashion-MNIST instead")
-  p.add_argument("--data_dir", default="/usr/share/datasets/fashion-mnist")
+  p.add_argument("--train_steps", type=int, default=0, help=train_help)
   p.add_argument("--log_every", type=int, default=200)
   p.add_argument("--samples_out", default="", help="training: write EMA samples here (.npy)")
   p.add_argument("--num_samples", type=int, default=10000)
+  return p
+
+
+def parse_peer_args(p: argparse.ArgumentParser) -> argparse.Namespace:
+  """Parses, sets torch's thread count and refuses a CUDA device torch cannot see."""
   args = p.parse_args()
   torch.set_num_threads(args.threads)
   if args.device.startswith("cuda") and not torch.cuda.is_available():
     sys.exit(f"--device={args.device}: torch sees no CUDA device (torch {torch.__version__}); use "
              "a CUDA build of torch on a GPU machine, or --device=cpu.")
+  return args
+
+
+def train(args) -> None:
+  trainer = DCGANTrainer(seed=args.seed, channels_last=args.channels_last, device=args.device,
+                         bf16=args.bf16)
+  train_loop(trainer, fashion_mnist_batches(args.data_dir, args.batch_size, args.seed), args)
+
+
+def main() -> None:
+  p = peer_parser(__doc__, "> 0: train on Fashion-MNIST instead")
+  p.add_argument("--data_dir", default="/usr/share/datasets/fashion-mnist")
+  args = parse_peer_args(p)
   if args.train_steps > 0:
     train(args)
   else:

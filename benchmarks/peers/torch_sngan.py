@@ -35,20 +35,16 @@ keeps only the G update's).
 
 from __future__ import annotations
 
-import argparse
 import json
 import math
-import os
-import sys
-import time
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
 from torch.nn.utils.parametrizations import spectral_norm
 
-from torch_dcgan import DCGANTrainer, time_trainer
+from torch_dcgan import (DCGANTrainer, ganjax_train_images, parse_peer_args, peer_parser,
+                         shuffled_batches, time_trainer, train_loop)
 
 LATENT, G_FEATURES, D_FEATURES, D_STEPS = 128, 64, 64, 5  # sngan_emoji32's model.* and d_steps
 
@@ -186,61 +182,25 @@ def time_steps(batch_size: int, steps: int, windows: int, compile_: bool, channe
 
 
 def dataset_images(name: str) -> torch.Tensor:
-  """A ganjax dataset's train images, [N, C, H, W] float32 in [-1, 1] (square, side % 8 == 0)."""
-  sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
-  import ml_collections
-  from ganjax.metrics.data import load_split
-  cfg = ml_collections.ConfigDict(dict(name=name, source_dir=None, data_dir=None))
-  images = torch.from_numpy(load_split(cfg, "train")[0].astype(np.float32) / 127.5 - 1.0)
-  if images.shape[1] != images.shape[2] or images.shape[1] % 8:
+  """A ganjax dataset's train images [N, C, H, W] in [-1, 1], checked to suit SNGAN."""
+  images = ganjax_train_images(name)
+  if images.shape[2] != images.shape[3] or images.shape[2] % 8:
     raise SystemExit(f"dataset {name!r} has images {tuple(images.shape[1:])}; SNGAN needs square "
                      f"ones with a side divisible by 8 (emoji32, fashion_mnist32).")
-  return images.permute(0, 3, 1, 2)
+  return images
 
 
 def train(args) -> None:
   images = dataset_images(args.dataset)
   trainer = SNGANTrainer(seed=args.seed, size=images.shape[2], channels=images.shape[1],
                          device=args.device, bf16=args.bf16, channels_last=args.channels_last)
-  gen = torch.Generator().manual_seed(args.seed)
-  order, pos = torch.randperm(len(images), generator=gen), 0
-  t0 = time.perf_counter()
-  for i in range(1, args.train_steps + 1):
-    if pos + args.batch_size > len(order):  # a new epoch: reshuffle
-      order, pos = torch.randperm(len(images), generator=gen), 0
-    batch = images[order[pos:pos + args.batch_size]]
-    pos += args.batch_size
-    d_loss, g_loss = trainer.step(batch.to(trainer.device))
-    if i % args.log_every == 0 or i == args.train_steps:
-      print(f"step {i}: d_loss={d_loss.item():.3f} g_loss={g_loss.item():.3f} "
-            f"({i / (time.perf_counter() - t0):.2f} steps/s)", flush=True)
-  if args.samples_out:
-    samples = trainer.sample(args.num_samples, seed=args.seed + 1)
-    np.save(args.samples_out, samples)
-    print(f"wrote {samples.shape} {samples.dtype} samples to {args.samples_out}")
+  train_loop(trainer, shuffled_batches(images, args.batch_size, args.seed), args)
 
 
 def main() -> None:
-  p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-  p.add_argument("--batch_size", type=int, default=32)
-  p.add_argument("--threads", type=int, default=os.cpu_count(), help="torch.set_num_threads")
-  p.add_argument("--channels_last", action="store_true")
-  p.add_argument("--device", default="cpu", help='torch device: "cpu" or "cuda"')
-  p.add_argument("--bf16", action="store_true", help="bfloat16 autocast (mixed precision)")
-  p.add_argument("--seed", type=int, default=0)
-  p.add_argument("--steps", type=int, default=20, help="timing: steps per window")
-  p.add_argument("--windows", type=int, default=3, help="timing: timed windows (median reported)")
-  p.add_argument("--compile", action="store_true", help="timing: torch.compile the step")
-  p.add_argument("--train_steps", type=int, default=0, help="> 0: train on --dataset instead")
+  p = peer_parser(__doc__, "> 0: train on --dataset instead")
   p.add_argument("--dataset", default="emoji32", help="a ganjax dataset: emoji32, fashion_mnist32")
-  p.add_argument("--log_every", type=int, default=200)
-  p.add_argument("--samples_out", default="", help="training: write EMA samples here (.npy)")
-  p.add_argument("--num_samples", type=int, default=10000)
-  args = p.parse_args()
-  torch.set_num_threads(args.threads)
-  if args.device.startswith("cuda") and not torch.cuda.is_available():
-    sys.exit(f"--device={args.device}: torch sees no CUDA device (torch {torch.__version__}); use "
-             "a CUDA build of torch on a GPU machine, or --device=cpu.")
+  args = parse_peer_args(p)
   if args.train_steps > 0:
     train(args)
   else:

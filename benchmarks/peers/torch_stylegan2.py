@@ -31,19 +31,16 @@ selected as ganjax does; --no_augment drops it (ganjax: --set=augment.policy=).
 
 from __future__ import annotations
 
-import argparse
 import json
 import math
-import os
-import sys
-import time
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from torch_dcgan import time_trainer  # this folder: the script's sys.path[0]
+from torch_dcgan import (  # this folder: the script's sys.path[0]
+    ganjax_train_images, parse_peer_args, peer_parser, shuffled_batches, time_trainer, train_loop)
 
 SIZE, CHANNELS, Z_DIM, W_DIM = 32, 3, 128, 128
 CHANNEL_BASE, CHANNEL_MAX = 1024, 128
@@ -354,60 +351,25 @@ def time_steps(batch_size: int, steps: int, windows: int, compile_: bool, device
 
 def dataset_batches(name: str, batch_size: int, seed: int):
   """Endless reshuffled batches of a ganjax dataset's train split, [B, C, H, W] in [-1, 1]."""
-  sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
-  import ml_collections
-  from ganjax.metrics.data import load_split
-  cfg = ml_collections.ConfigDict(dict(name=name, source_dir=None, data_dir=None))
-  images = torch.from_numpy(load_split(cfg, "train")[0].astype(np.float32) / 127.5 - 1.0)
-  images = images.permute(0, 3, 1, 2)
+  images = ganjax_train_images(name)
   if images.shape[1:] != (CHANNELS, SIZE, SIZE):
     raise SystemExit(f"dataset {name!r} has images {tuple(images.shape[1:])}; this peer trains on "
                      f"[{CHANNELS}, {SIZE}, {SIZE}] (emoji32).")
-  gen = torch.Generator().manual_seed(seed)
-  while True:
-    order = torch.randperm(len(images), generator=gen)
-    for i in range(0, len(order) - batch_size + 1, batch_size):
-      yield images[order[i:i + batch_size]]
+  return shuffled_batches(images, batch_size, seed)
 
 
 def train(args) -> None:
   trainer = StyleGAN2Trainer(seed=args.seed, device=args.device, bf16=args.bf16,
                              augment=not args.no_augment, batch_size=args.batch_size)
-  batches = dataset_batches(args.dataset, args.batch_size, args.seed)
-  t0 = time.perf_counter()
-  for i in range(1, args.train_steps + 1):
-    d_loss, g_loss = trainer.step(next(batches).to(trainer.device))
-    if i % args.log_every == 0 or i == args.train_steps:
-      print(f"step {i}: d_loss={d_loss.item():.3f} g_loss={g_loss.item():.3f} ada_p={trainer.p:.3f} "
-            f"({i / (time.perf_counter() - t0):.2f} steps/s)", flush=True)
-  if args.samples_out:
-    samples = trainer.sample(args.num_samples, seed=args.seed + 1)
-    np.save(args.samples_out, samples)
-    print(f"wrote {samples.shape} {samples.dtype} samples to {args.samples_out}")
+  train_loop(trainer, dataset_batches(args.dataset, args.batch_size, args.seed), args,
+             describe=lambda: f" ada_p={trainer.p:.3f}")
 
 
 def main() -> None:
-  p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-  p.add_argument("--batch_size", type=int, default=32)
-  p.add_argument("--threads", type=int, default=os.cpu_count(), help="torch.set_num_threads")
-  p.add_argument("--channels_last", action="store_true", help="accepted for compare_peer; unused")
-  p.add_argument("--device", default="cpu", help='torch device: "cpu" or "cuda"')
-  p.add_argument("--bf16", action="store_true", help="bfloat16 autocast (mixed precision)")
+  p = peer_parser(__doc__, "> 0: train on --dataset instead")
   p.add_argument("--no_augment", action="store_true", help="drop ADA / DiffAugment")
-  p.add_argument("--seed", type=int, default=0)
-  p.add_argument("--steps", type=int, default=20, help="timing: steps per window")
-  p.add_argument("--windows", type=int, default=3, help="timing: timed windows (median reported)")
-  p.add_argument("--compile", action="store_true", help="timing: torch.compile the step")
-  p.add_argument("--train_steps", type=int, default=0, help="> 0: train on --dataset instead")
   p.add_argument("--dataset", default="emoji32")
-  p.add_argument("--log_every", type=int, default=200)
-  p.add_argument("--samples_out", default="", help="training: write EMA samples here (.npy)")
-  p.add_argument("--num_samples", type=int, default=10000)
-  args = p.parse_args()
-  torch.set_num_threads(args.threads)
-  if args.device.startswith("cuda") and not torch.cuda.is_available():
-    sys.exit(f"--device={args.device}: torch sees no CUDA device (torch {torch.__version__}); use "
-             "a CUDA build of torch on a GPU machine, or --device=cpu.")
+  args = parse_peer_args(p)  # --channels_last is accepted for compare_peer and unused here
   if args.train_steps > 0:
     train(args)
   else:
