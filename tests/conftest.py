@@ -107,3 +107,17 @@ def straight_and_resumed(cfg, tmp_path, steps: int = 4):
   resumed = jax.device_get(train_and_evaluate(cfg, str(tmp_path / "resumed")))
   assert int(resumed.step) == int(straight.step) == steps
   return straight, resumed
+
+
+def assert_every_parameter_trained(cfg, state) -> None:
+  """No non-finite step was skipped, and every parameter of both players is finite and moved from
+  the initialisation `cfg` builds."""
+  import jax
+  import numpy as np
+  from ganjax.train.experiment import build_experiment
+  start = jax.device_get(build_experiment(cfg).init_state())
+  assert int(state.extras["nonfinite"]["total"]) == 0
+  for player in ("g", "d"):
+    for a, b in zip(jax.tree.leaves(state.players[player].params),
+                    jax.tree.leaves(start.players[player].params)):
+      assert np.all(np.isfinite(a)) and not np.array_equal(a, b)
