@@ -70,8 +70,9 @@ def path_length_samples(exp, state, num: int, *, epsilon: float = EPSILON, seed:
   if not num >= 2:
     raise ConfigError(f"metric {PPL!r} needs at least 2 samples, got {num}.")
   net = domain_classifier(exp.config.dataset.name)
-  params, _ = classifier.load_weights(net=net)
-  distance = cached_jit(exp, f"ppl.{net.name}", lambda: jax.jit(feature_distance(params, net)))
+  # Weights read and the distance compiled once per experiment (periodic evaluation calls this often).
+  distance = cached_jit(exp, f"ppl.{net.name}", lambda: jax.jit(
+      feature_distance(classifier.load_weights(net=net)[0], net)))
   key = jax.random.PRNGKey(seed)
   out = []
   for i, start in enumerate(range(0, num, batch_size)):
