@@ -30,7 +30,9 @@ import numpy as np  # noqa: E402
 from absl import app, flags  # noqa: E402
 
 _CONFIGS = flags.DEFINE_list("configs", ["dcgan_fashion_mnist", "fcgan_fashion_mnist",
-                                         "vae_fashion_mnist"], "experiments/configs module names.")
+                                         "vae_fashion_mnist"],
+                              "experiments/configs module names; NAME:STEPS overrides --steps for "
+                              "that config (equal wall-clock budgets: steps from each one's rate).")
 _SEEDS = flags.DEFINE_list("seeds", ["0"], "Training seeds.")
 _STEPS = flags.DEFINE_integer("steps", 2000, "Training steps per run.")
 _NUM = flags.DEFINE_integer("num_samples", 10_000, "Samples scored per run.")
@@ -38,7 +40,15 @@ _ROOT = flags.DEFINE_string("workdir_root", "/tmp/ganjax_families", "Where the r
 _GRIDS = flags.DEFINE_string("grids", "docs/images", "Directory of the sample grids ('' = none).")
 
 
-def run(config_name: str, seed: int) -> dict:
+def parse_config_arg(arg: str, default_steps: int) -> tuple[str, int]:
+  """'sngan_fashion_mnist32:400' -> ('sngan_fashion_mnist32', 400); 'dcgan' -> ('dcgan', default)."""
+  name, _, steps = arg.partition(":")
+  if steps and not steps.isdigit():
+    raise ValueError(f"--configs entry {arg!r}: expected NAME or NAME:STEPS with an integer STEPS")
+  return name, int(steps) if steps else default_steps
+
+
+def run(config_name: str, seed: int, steps: int) -> dict:
   import jax
 
   from ganjax.images import image_grid, save_png, to_uint8
@@ -53,7 +63,7 @@ def run(config_name: str, seed: int) -> dict:
   toy = config.dataset.name in ("ring8", "grid25")
   config.seed = seed
   if not toy:  # the toys keep their config's budget; their report comes at the last step
-    config.num_train_steps, config.sample_every = _STEPS.value, 0
+    config.num_train_steps, config.sample_every = steps, 0
   config.checkpoint_every = config.num_train_steps
   workdir = os.path.join(_ROOT.value, f"{config_name}_s{seed}")
   t0 = time.time()
@@ -95,10 +105,11 @@ def main(argv):
   apply_process_settings(base.get_config())  # as experiments/train.py does, before JAX starts
   print("| config | family | seed | steps | FID (toys: modes) | KID x 1e3 (toys: HQ) | train s |")
   print("| --- | --- | --- | --- | --- | --- | --- |")
-  for name in _CONFIGS.value:
+  for arg in _CONFIGS.value:
+    name, steps = parse_config_arg(arg, _STEPS.value)
     rows = []
     for seed in _SEEDS.value:
-      r = run(name, int(seed))
+      r = run(name, int(seed), steps)
       rows.append(r)
       fmt = lambda v: f"{v:.2f}" if isinstance(v, float) else v
       print(f"| {name} | {r['family']} | {seed} | {r['steps']} | {fmt(r['fid'])} | "
@@ -108,7 +119,7 @@ def main(argv):
                                                   for k, v in r["extra"].items()}), flush=True)
     if len(rows) > 1 and isinstance(rows[0]["fid"], float):
       fids = np.array([r["fid"] for r in rows])
-      print(f"| {name} | mean of {len(rows)} | | {_STEPS.value} | {fids.mean():.2f} +- "
+      print(f"| {name} | mean of {len(rows)} | | {steps} | {fids.mean():.2f} +- "
             f"{fids.std(ddof=1):.2f} | {np.mean([r['kid'] for r in rows]):.2f} | |", flush=True)
       for key in ("conditional_accuracy", "intra_class_fid", "code_accuracy"):
         values = [r["extra"][key] for r in rows if key in r.get("extra", {})]

@@ -13,9 +13,8 @@ the same here (G: every 4 -> 0.8, D: every 16 -> 16/17).
 
 Sized for a 2-core CPU: channels min(1024 // res, 128) (128 at 4 and 8, 64 at 16, 32 at 32),
 z = w = 128, batch 32; the paper's (and the cifar config's) are 512 channels at every
-resolution, z = w = 512, batch 64. This size: 55.8 GFLOP per step at batch 32, 0.19 steps/s on
-the 2-core machine while another process used 1.5 cores (benchmarks/compare_peer.py
---model=stylegan2, one round).
+resolution, z = w = 512, batch 64. Its step rate on the 2-core CPU: BENCHMARKS.md ("Speed against
+the PyTorch peers").
 No augmentation by default (60k images); DiffAugment or ADA: --config.augment.policy=... .
 """
 
