@@ -1,13 +1,16 @@
 r"""Where the compiled train step spends its time: XLA ops ranked by time per step.
 
   python benchmarks/profile_step.py --batch=256 --steps=3 [--set=runtime.layers=flax ...]
+  python benchmarks/profile_step.py --config=stylegan2_emoji32 --batch=32 --steps=16
 
-Compiles the seed DCGAN's step (experiments/configs/dcgan_fashion_mnist.py plus `--set`
-overrides), runs two warm-up steps, records `steps` steps with `jax.profiler` (a perfetto trace
-under --trace_dir) and prints, per XLA op (a thunk: a fusion, a library call such as YNNPACK's, a
-convolution), its milliseconds per step, with the op's result shape and the root instruction of
-the fused computation, so "ynn_fusion.29" reads as the convolution it is. Thunks may run
-concurrently on the CPU's cores, so the column can sum to more than the step's wall time.
+Compiles the step of --config (a module of experiments/configs, default the seed DCGAN's
+dcgan_fashion_mnist, plus `--set` overrides), runs two warm-up steps, records `steps` steps with
+`jax.profiler` (a perfetto trace under --trace_dir) and prints, per XLA op (a thunk: a fusion, a
+library call such as YNNPACK's, a convolution), its milliseconds per step, with the op's result
+shape and the root instruction of the fused computation, so "ynn_fusion.29" reads as the
+convolution it is. Thunks may run concurrently on the CPU's cores, so the column can sum to more
+than the step's wall time. Lazy phases (`every` > 1) run on their steps only: profile a multiple
+of their period (StyleGAN2: 16 steps) for their share.
 """
 
 from __future__ import annotations
@@ -42,6 +45,7 @@ def _roots(hlo: str) -> tuple[dict, dict]:
 
 def main() -> None:
   p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+  p.add_argument("--config", default="dcgan_fashion_mnist", help="experiments/configs module")
   p.add_argument("--batch", type=int, default=256)
   p.add_argument("--steps", type=int, default=3)
   p.add_argument("--top", type=int, default=25)
@@ -49,12 +53,14 @@ def main() -> None:
   p.add_argument("--trace_dir", default="/tmp/ganjax_profile")
   args = p.parse_args()
   sys.path.insert(0, ROOT)
+  import importlib
+
   import jax
-  from experiments.configs import dcgan_fashion_mnist
   from ganjax.train.experiment import build_experiment
   from ganjax.train.timing import apply_overrides, apply_timing_process_settings, random_batch
 
-  config = apply_overrides(dcgan_fashion_mnist.get_config(), args.set)
+  config = apply_overrides(
+      importlib.import_module(f"experiments.configs.{args.config}").get_config(), args.set)
   apply_timing_process_settings(config)  # host memory as in training; before the backend starts
   config.batch_size = args.batch
   exp = build_experiment(config)
