@@ -38,8 +38,8 @@ _ROOT = flags.DEFINE_string("workdir_root", "/tmp/ganjax_bigan_probe",
 
 
 def make_config(seed: int):
-  import importlib
-  config = importlib.import_module(f"experiments.configs.{_CONFIG.value}").get_config()
+  from experiments import configs
+  config = configs.named(_CONFIG.value)
   config.seed, config.batch_size = seed, _BATCH.value
   config.num_train_steps, config.sample_every = _STEPS.value, 0
   config.checkpoint_every = config.num_train_steps

@@ -60,10 +60,9 @@ def ganjax_worker(args) -> dict:
   import jax
   if args.cpu_devices:
     jax.config.update("jax_num_cpu_devices", args.cpu_devices)
-  import importlib
+  from experiments import configs
   from ganjax.train.timing import apply_overrides, apply_timing_process_settings, time_config
-  module = importlib.import_module(f"experiments.configs.{MODELS[args.model][0]}")
-  config = apply_overrides(module.get_config(), args.set)
+  config = apply_overrides(configs.named(MODELS[args.model][0]), args.set)
   # Host memory as in training; the compilation cache (config.runtime.compilation_cache_dir) with
   # --cache only. Before anything below starts JAX's backend.
   apply_timing_process_settings(config, cache=args.cache)

@@ -22,12 +22,13 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-import importlib  # noqa: E402
 import json  # noqa: E402
 import shutil  # noqa: E402
 
 import numpy as np  # noqa: E402
 from absl import app, flags  # noqa: E402
+
+from experiments import configs  # noqa: E402
 
 _CONFIGS = flags.DEFINE_list("configs", ["dcgan_fashion_mnist", "fcgan_fashion_mnist",
                                          "vae_fashion_mnist"],
@@ -59,7 +60,7 @@ def run(config_name: str, seed: int, steps: int) -> dict:
   from ganjax.train.experiment import build_experiment
   from ganjax.train.loop import train_and_evaluate
 
-  config = importlib.import_module(f"experiments.configs.{config_name}").get_config()
+  config = configs.named(config_name)
   toy = config.dataset.name in ("ring8", "grid25")
   config.seed = seed
   if not toy:  # the toys keep their config's budget; their report comes at the last step

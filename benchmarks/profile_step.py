@@ -53,14 +53,12 @@ def main() -> None:
   p.add_argument("--trace_dir", default="/tmp/ganjax_profile")
   args = p.parse_args()
   sys.path.insert(0, ROOT)
-  import importlib
-
   import jax
+  from experiments import configs
   from ganjax.train.experiment import build_experiment
   from ganjax.train.timing import apply_overrides, apply_timing_process_settings, random_batch
 
-  config = apply_overrides(
-      importlib.import_module(f"experiments.configs.{args.config}").get_config(), args.set)
+  config = apply_overrides(configs.named(args.config), args.set)
   apply_timing_process_settings(config)  # host memory as in training; before the backend starts
   config.batch_size = args.batch
   exp = build_experiment(config)

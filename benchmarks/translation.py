@@ -19,11 +19,12 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-import importlib  # noqa: E402
 import json  # noqa: E402
 
 import numpy as np  # noqa: E402
 from absl import app, flags  # noqa: E402
+
+from experiments import configs  # noqa: E402
 
 _CONFIGS = flags.DEFINE_list("configs", ["pix2pix_edges2fashion"], "experiments/configs modules.")
 _SEEDS = flags.DEFINE_list("seeds", ["0"], "Training seeds.")
@@ -35,7 +36,7 @@ _GRIDS = flags.DEFINE_string("grids", "docs/images", "Directory of the grids (''
 
 
 def configure(name: str, seed: int):
-  config = importlib.import_module(f"experiments.configs.{name}").get_config()
+  config = configs.named(name)
   for dotted, value in json.loads(_SET.value).items():
     node, *path = dotted.split(".")
     target = config

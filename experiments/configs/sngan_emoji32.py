@@ -2,9 +2,9 @@
 critic, hinge loss, 5 critic steps per G step, Adam (2e-4, betas 0, 0.9) for both players, an EMA
 of G for samples (ganjax/families/sngan).
 
-Widths for the CPU: G 64 / D 64 channels, batch 32 (a step, with its 5 critic updates, is about 6x
-cheaper than at G 128 / D 128; rates in BENCHMARKS.md, "Speed against the PyTorch peers"). The
-paper's CIFAR-10 values: G 256 / D 128, batch 64, z 128, 50k G steps (learning rate decayed linearly to 0 in the reference code).
+Widths for the CPU: G 64 / D 64 channels, batch 32 (step rates in BENCHMARKS.md, "Speed against
+the PyTorch peers"). The paper's CIFAR-10 values: G 256 / D 128, batch 64, z 128, 50k G steps
+(learning rate decayed linearly to 0 in the reference code).
 """
 
 import ml_collections
