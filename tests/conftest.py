@@ -8,6 +8,16 @@ import pytest
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)  # so tests can import experiments.configs
 
+# The suite compiles far more than it runs (most tests train a tiny config for a few steps), and
+# XLA:CPU's LLVM -O2 is most of a compile. At -O1 a step compiles ~30% faster and the DCGAN step runs
+# as fast; an SNGAN step runs ~15% slower (BENCHMARKS.md, "make test"). What is computed is the same
+# program: only the machine code's optimisation differs. Set before jax starts its backend, inherited
+# by every script a test runs (run_script keeps it in front of a test's own XLA_FLAGS, which win).
+TEST_XLA_FLAGS = "--xla_backend_optimization_level=1"
+# Tests that only compile (two steps on 8 fake devices) use -O0: compiles ~2x faster.
+COMPILE_ONLY_XLA_FLAGS = "--xla_backend_optimization_level=0"
+os.environ["XLA_FLAGS"] = f"{TEST_XLA_FLAGS} {os.environ.get('XLA_FLAGS', '')}".strip()
+
 
 def _session_compilation_cache() -> str:
   """A persistent XLA compilation cache for this test process (one per xdist worker, removed at
@@ -45,6 +55,7 @@ def run_script(args, timeout=900, env=None):
   """Runs `python ARGS...` from the repo root; returns the CompletedProcess (text mode)."""
   import subprocess
   full_env = dict(os.environ, **(env or {}))
+  full_env["XLA_FLAGS"] = f"{TEST_XLA_FLAGS} {(env or {}).get('XLA_FLAGS', '')}".strip()
   full_env["PYTHONPATH"] = ROOT + os.pathsep + full_env.get("PYTHONPATH", "")
   return subprocess.run([sys.executable, *args], cwd=ROOT, capture_output=True, text=True,
                         timeout=timeout, env=full_env)
@@ -78,11 +89,12 @@ print(json.dumps({{"devices": jax.device_count(), **out}}))
 """
 
 
-def eight_device_gaps(setup: str, steps: int, xla_flags: str = "") -> dict:
+def eight_device_gaps(setup: str, steps: int, xla_flags: str = COMPILE_ONLY_XLA_FLAGS) -> dict:
   """Trains each (name, make_config) of MAKERS (defined by the code `setup`) for `steps` steps on
   1 device, 8 fake devices (jit) and 8 in pmap mode, in a subprocess; returns
   {"devices": 8, name: {"jit8": max |diff|, "pmap8": max |diff|}} against the 1-device state.
-  xla_flags: more XLA_FLAGS for that subprocess (all three runs alike)."""
+  xla_flags: more XLA_FLAGS for that subprocess (all three runs alike): -O0 unless told, since a
+  few steps of a tiny config are all compile."""
   import json
   r = run_script(["-c", _EIGHT_DEVICE_SCRIPT.format(setup=setup, steps=steps)],
                  env={"XLA_FLAGS": f"--xla_force_host_platform_device_count=8 {xla_flags}".strip(),

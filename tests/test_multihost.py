@@ -10,7 +10,7 @@ import jax
 import numpy as np
 import pytest
 
-from conftest import ROOT
+from conftest import ROOT, TEST_XLA_FLAGS
 from ganjax.checkpoint import Checkpointer
 from ganjax.train.experiment import build_experiment
 from ganjax.train.loop import train_and_evaluate
@@ -31,7 +31,7 @@ def _overrides(steps):
 
 def _two_processes(workdir, steps, late_process_env=None):
   port = _free_port()
-  env = dict(os.environ, XLA_FLAGS="--xla_force_host_platform_device_count=2", JAX_PLATFORMS="cpu",
+  env = dict(os.environ, XLA_FLAGS=f"{TEST_XLA_FLAGS} --xla_force_host_platform_device_count=2", JAX_PLATFORMS="cpu",
              PYTHONPATH=ROOT)
   envs = [env, {**env, **(late_process_env or {})}]
   procs = [subprocess.Popen(
