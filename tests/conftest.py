@@ -77,26 +77,33 @@ from ganjax.train.loop import train_and_evaluate
 out = {{}}
 for name, make in MAKERS:
   states = {{}}
-  for label, n, mode in (("jit1", 1, "jit"), ("jit8", 8, "jit"), ("pmap8", 8, "pmap")):
+  for label, n, mode in [("jit1", 1, "jit")] + [(m, 8, m[:-1]) for m in {modes!r}]:
     c = make()
     c.batch_size, c.num_train_steps, c.checkpoint_every = 16, {steps}, {steps}
     c.runtime.num_devices, c.runtime.parallelism = n, mode
     states[label] = jax.device_get(train_and_evaluate(c, tempfile.mkdtemp()))
   diff = lambda a, b: max(jax.tree.leaves(jax.tree.map(
       lambda x, y: float(np.max(np.abs(np.asarray(x, np.float64) - np.asarray(y, np.float64)), initial=0.0)), a, b)))
-  out[name] = {{"jit8": diff(states["jit1"], states["jit8"]), "pmap8": diff(states["jit1"], states["pmap8"])}}
+  out[name] = {{m: diff(states["jit1"], states[m]) for m in {modes!r}}}
 print(json.dumps({{"devices": jax.device_count(), **out}}))
 """
 
 
-def eight_device_gaps(setup: str, steps: int, xla_flags: str = COMPILE_ONLY_XLA_FLAGS) -> dict:
+def eight_device_gaps(setup: str, steps: int, xla_flags: str = COMPILE_ONLY_XLA_FLAGS,
+                      modes: tuple[str, ...] = ("pmap8",)) -> dict:
   """Trains each (name, make_config) of MAKERS (defined by the code `setup`) for `steps` steps on
-  1 device, 8 fake devices (jit) and 8 in pmap mode, in a subprocess; returns
-  {"devices": 8, name: {"jit8": max |diff|, "pmap8": max |diff|}} against the 1-device state.
-  xla_flags: more XLA_FLAGS for that subprocess (all three runs alike): -O0 unless told, since a
-  few steps of a tiny config are all compile."""
+  1 device and on 8 fake devices in each of `modes` ("jit8": the sharded jit step, "pmap8": the
+  per-device shard_map step), in a subprocess; returns {"devices": 8, name: {mode: max |diff|}}
+  against the 1-device state.
+
+  pmap8 unless told: a family's own code decides what happens per device there (its BatchNorm
+  statistics, its draws, its pmeans), while the sharded jit step is the 1-device program that XLA
+  partitions, checked once for the shared step (tests/test_parallel.py) and for StyleGAN2's lazy
+  phases; each mode is a compile of init and step, most of such a test's time.
+  xla_flags: more XLA_FLAGS for that subprocess (all runs alike): -O0 unless told, since a few
+  steps of a tiny config are all compile."""
   import json
-  r = run_script(["-c", _EIGHT_DEVICE_SCRIPT.format(setup=setup, steps=steps)],
+  r = run_script(["-c", _EIGHT_DEVICE_SCRIPT.format(setup=setup, steps=steps, modes=tuple(modes))],
                  env={"XLA_FLAGS": f"--xla_force_host_platform_device_count=8 {xla_flags}".strip(),
                       "JAX_PLATFORMS": "cpu"})
   assert r.returncode == 0, r.stderr[-3000:]

@@ -70,7 +70,6 @@ def test_vae_bigan_and_cycle_family_on_eight_devices_match_one():
   # Float rounding only: the batch's sums are split 8 ways (and pmean-ed in pmap mode), and Adam's
   # normalised update turns last-bit gradient differences into parameter differences of ~1e-5.
   for family in ("vae", "bigan", "cycle"):
-    assert out[family]["jit8"] < 1e-4, out
     assert out[family]["pmap8"] < 1e-4, out
 
 

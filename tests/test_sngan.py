@@ -190,7 +190,6 @@ def test_sngan_and_biggan_on_eight_devices_match_one():
   # batch; G's BatchNorm statistics are global (pmean-ed in pmap mode): only the split sums'
   # rounding differs.
   for name in ("sngan", "biggan"):
-    assert out[name]["jit8"] < 1e-4, out
     assert out[name]["pmap8"] < 1e-4, out
 
 

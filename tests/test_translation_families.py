@@ -170,7 +170,6 @@ def test_translation_families_on_eight_devices_match_one():
   # device queries the global batch with the same key, so the pools stay equal to one device's.
   out = eight_device_gaps(_EIGHT_SETUP, steps=2)
   for family in ("cyclegan", "discogan"):
-    assert out[family]["jit8"] < 1e-4, out
     assert out[family]["pmap8"] < 1e-4, out
 
 
