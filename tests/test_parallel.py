@@ -4,9 +4,11 @@ import json
 
 import pytest
 
-from conftest import run_script
+from conftest import COMPILE_ONLY_XLA_FLAGS, run_script
 
-EIGHT_DEVICES = {"XLA_FLAGS": "--xla_force_host_platform_device_count=8", "JAX_PLATFORMS": "cpu"}
+# A few steps of the digits DCGAN: compiles are the time, so -O0 (conftest).
+EIGHT_DEVICES = {"XLA_FLAGS": f"--xla_force_host_platform_device_count=8 {COMPILE_ONLY_XLA_FLAGS}",
+                 "JAX_PLATFORMS": "cpu"}
 
 _COMPARE = """
 import json, tempfile, jax, numpy as np
