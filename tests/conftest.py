@@ -12,11 +12,17 @@ sys.path.insert(0, ROOT)  # so tests can import experiments.configs
 # XLA:CPU's LLVM -O2 is most of a compile. At -O1 a step compiles ~30% faster and the DCGAN step runs
 # as fast; an SNGAN step runs ~15% slower (BENCHMARKS.md, "make test"). What is computed is the same
 # program: only the machine code's optimisation differs. Set before jax starts its backend, inherited
-# by every script a test runs (run_script keeps it in front of a test's own XLA_FLAGS, which win).
+# by every script a test runs (`xla_flags` keeps it in front of a test's own XLA_FLAGS, which win).
 TEST_XLA_FLAGS = "--xla_backend_optimization_level=1"
-# Tests that only compile (two steps on 8 fake devices) use -O0: compiles ~2x faster.
+# Tests that only compile (a few steps of a tiny config) use -O0: compiles ~2x faster.
 COMPILE_ONLY_XLA_FLAGS = "--xla_backend_optimization_level=0"
 os.environ["XLA_FLAGS"] = f"{TEST_XLA_FLAGS} {os.environ.get('XLA_FLAGS', '')}".strip()
+
+
+def xla_flags(*extra: str) -> str:
+  """XLA_FLAGS for a process a test starts: this session's (TEST_XLA_FLAGS first) then `extra`,
+  which win where they set the same flag."""
+  return " ".join([os.environ["XLA_FLAGS"], *extra]).strip()
 
 
 def _session_compilation_cache() -> str:
@@ -55,7 +61,7 @@ def run_script(args, timeout=900, env=None):
   """Runs `python ARGS...` from the repo root; returns the CompletedProcess (text mode)."""
   import subprocess
   full_env = dict(os.environ, **(env or {}))
-  full_env["XLA_FLAGS"] = f"{TEST_XLA_FLAGS} {(env or {}).get('XLA_FLAGS', '')}".strip()
+  full_env["XLA_FLAGS"] = xla_flags((env or {}).get("XLA_FLAGS", ""))
   full_env["PYTHONPATH"] = ROOT + os.pathsep + full_env.get("PYTHONPATH", "")
   return subprocess.run([sys.executable, *args], cwd=ROOT, capture_output=True, text=True,
                         timeout=timeout, env=full_env)

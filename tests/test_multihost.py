@@ -10,7 +10,7 @@ import jax
 import numpy as np
 import pytest
 
-from conftest import ROOT, TEST_XLA_FLAGS
+from conftest import ROOT, xla_flags
 from ganjax.checkpoint import Checkpointer
 from ganjax.train.experiment import build_experiment
 from ganjax.train.loop import train_and_evaluate
@@ -31,8 +31,8 @@ def _overrides(steps):
 
 def _two_processes(workdir, steps, late_process_env=None):
   port = _free_port()
-  env = dict(os.environ, XLA_FLAGS=f"{TEST_XLA_FLAGS} --xla_force_host_platform_device_count=2", JAX_PLATFORMS="cpu",
-             PYTHONPATH=ROOT)
+  env = dict(os.environ, XLA_FLAGS=xla_flags("--xla_force_host_platform_device_count=2"),
+             JAX_PLATFORMS="cpu", PYTHONPATH=ROOT)
   envs = [env, {**env, **(late_process_env or {})}]
   procs = [subprocess.Popen(
       [sys.executable, "experiments/train.py", "--config=experiments/configs/dcgan_digits.py",

@@ -6,12 +6,12 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-from conftest import COMPILE_ONLY_XLA_FLAGS
+from conftest import COMPILE_ONLY_XLA_FLAGS, xla_flags
 
 NOTEBOOKS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "notebooks")
 # Six steps: compiling is most of a notebook's time, so its kernel compiles at -O0 (conftest).
 FAST_ENV = {"GANJAX_NOTEBOOK_STEPS": "6",
-            "XLA_FLAGS": f"{os.environ.get('XLA_FLAGS', '')} {COMPILE_ONLY_XLA_FLAGS}".strip()}
+            "XLA_FLAGS": xla_flags(COMPILE_ONLY_XLA_FLAGS)}
 
 
 @pytest.mark.slow
