@@ -39,6 +39,25 @@ _STEPS = flags.DEFINE_integer("steps", 2000, "Training steps per run.")
 _NUM = flags.DEFINE_integer("num_samples", 10_000, "Samples scored per run.")
 _ROOT = flags.DEFINE_string("workdir_root", "/tmp/ganjax_families", "Where the runs' workdirs go.")
 _GRIDS = flags.DEFINE_string("grids", "docs/images", "Directory of the sample grids ('' = none).")
+_SET = flags.DEFINE_list("set", [], "Config overrides for every run, KEY=VALUE with a dotted key and a "
+                         "Python literal: --set=model.g_features=32,d_steps=2.")
+_TAG = flags.DEFINE_string("tag", "", "Suffix of the runs' workdirs and grids (with --set: '_cpu').")
+
+
+def parse_overrides(entries: list[str]) -> dict:
+  """['d_steps=2', "dataset.name='digits'"] -> {'d_steps': 2, 'dataset.name': 'digits'}."""
+  import ast
+  out = {}
+  for entry in entries:
+    key, sep, value = entry.partition("=")
+    if not sep or not key:
+      raise ValueError(f"--set entry {entry!r}: expected KEY=VALUE, e.g. model.g_features=32")
+    try:
+      out[key] = ast.literal_eval(value)
+    except (ValueError, SyntaxError):
+      raise ValueError(f"--set entry {entry!r}: {value!r} is not a Python literal (quote strings: "
+                       f"key='text')") from None
+  return out
 
 
 def parse_config_arg(arg: str, default_steps: int) -> tuple[str, int]:
@@ -49,7 +68,10 @@ def parse_config_arg(arg: str, default_steps: int) -> tuple[str, int]:
   return name, int(steps) if steps else default_steps
 
 
-def run(config_name: str, seed: int, steps: int) -> dict:
+def run(config_name: str, seed: int, steps: int, overrides: dict | None = None, tag: str = "") -> dict:
+  """Trains, scores and (first seed) saves the grid of one run. overrides: {"augment.policy": ""}
+  dotted config keys set after the config is built; tag names the variant in the workdir and grid
+  ("_noaug": WORKDIR_ROOT/<config>_noaug_s<seed>, GRIDS/<config>_noaug.png)."""
   import jax
 
   from ganjax.images import image_grid, save_png, to_uint8
@@ -63,16 +85,22 @@ def run(config_name: str, seed: int, steps: int) -> dict:
   config = configs.named(config_name)
   toy = config.dataset.name in ("ring8", "grid25")
   config.seed = seed
+  for key, value in (overrides or {}).items():
+    *parents, leaf = key.split(".")
+    node = config
+    for p in parents:
+      node = node[p]
+    node[leaf] = value
   if not toy:  # the toys keep their config's budget; their report comes at the last step
     config.num_train_steps, config.sample_every = steps, 0
   config.checkpoint_every = config.num_train_steps
-  workdir = os.path.join(_ROOT.value, f"{config_name}_s{seed}")
+  workdir = os.path.join(_ROOT.value, f"{config_name}{tag}_s{seed}")
   t0 = time.time()
   state = train_and_evaluate(config, workdir)
   train_s = time.time() - t0
   out = {"config": config_name, "family": config.model.name, "seed": seed, "train_s": train_s,
-         "steps": config.num_train_steps}
-  grid_path = os.path.join(_GRIDS.value, f"{config_name}.png") if _GRIDS.value else None
+         "steps": config.num_train_steps, "workdir": workdir}
+  grid_path = os.path.join(_GRIDS.value, f"{config_name}{tag}.png") if _GRIDS.value else None
   if grid_path and seed == int(_SEEDS.value[0]):
     os.makedirs(_GRIDS.value, exist_ok=True)
   else:
@@ -110,7 +138,7 @@ def main(argv):
     name, steps = parse_config_arg(arg, _STEPS.value)
     rows = []
     for seed in _SEEDS.value:
-      r = run(name, int(seed), steps)
+      r = run(name, int(seed), steps, parse_overrides(_SET.value), _TAG.value)
       rows.append(r)
       fmt = lambda v: f"{v:.2f}" if isinstance(v, float) else v
       print(f"| {name} | {r['family']} | {seed} | {r['steps']} | {fmt(r['fid'])} | "

@@ -13,7 +13,7 @@ from ganjax.sampling import draw_samples
 from ganjax.train.experiment import build_experiment
 from ganjax.train.loop import train_and_evaluate
 
-STEPS = 1000
+STEPS = 600
 NUM_SAMPLES = 1000
 
 
