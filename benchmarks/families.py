@@ -85,12 +85,7 @@ def run(config_name: str, seed: int, steps: int, overrides: dict | None = None, 
   config = configs.named(config_name)
   toy = config.dataset.name in ("ring8", "grid25")
   config.seed = seed
-  for key, value in (overrides or {}).items():
-    *parents, leaf = key.split(".")
-    node = config
-    for p in parents:
-      node = node[p]
-    node[leaf] = value
+  config.update_from_flattened_dict(overrides or {})
   if not toy:  # the toys keep their config's budget; their report comes at the last step
     config.num_train_steps, config.sample_every = steps, 0
   config.checkpoint_every = config.num_train_steps
@@ -134,11 +129,12 @@ def main(argv):
   apply_process_settings(base.get_config())  # as experiments/train.py does, before JAX starts
   print("| config | family | seed | steps | FID (toys: modes) | KID x 1e3 (toys: HQ) | train s |")
   print("| --- | --- | --- | --- | --- | --- | --- |")
+  overrides = parse_overrides(_SET.value)  # a malformed --set fails before any training
   for arg in _CONFIGS.value:
     name, steps = parse_config_arg(arg, _STEPS.value)
     rows = []
     for seed in _SEEDS.value:
-      r = run(name, int(seed), steps, parse_overrides(_SET.value), _TAG.value)
+      r = run(name, int(seed), steps, overrides, _TAG.value)
       rows.append(r)
       fmt = lambda v: f"{v:.2f}" if isinstance(v, float) else v
       print(f"| {name} | {r['family']} | {seed} | {r['steps']} | {fmt(r['fid'])} | "

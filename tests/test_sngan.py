@@ -176,7 +176,7 @@ def test_sngan_trains_without_nan_and_resumes_bit_for_bit(tmp_path):
 _EIGHT_SETUP = """
 from test_biggan import tiny_config as biggan_config
 from test_sngan import tiny_config as sngan_config
-MAKERS = [m for m in [("sngan", sngan_config), ("biggan", biggan_config)] if m[0] == {family!r}]
+MAKERS = [({family!r}, {family}_config)]
 """
 
 
