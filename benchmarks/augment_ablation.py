@@ -27,7 +27,7 @@ import json  # noqa: E402
 import numpy as np  # noqa: E402
 from absl import app, flags  # noqa: E402
 
-import families  # noqa: E402  (benchmarks/families.py; its flags: --num_samples, --workdir_root, --grids)
+import families  # noqa: E402  (benchmarks/families.py; its flags: --num_samples, --workdir_root, --grids, --set, --tag)
 
 _CONFIG = flags.DEFINE_string("config", "stylegan2_emoji32", "experiments/configs module name.")
 _ARMS = flags.DEFINE_list("arms", ["none", "ada"], "Arms to compare: none, ada, diffaugment.")
@@ -67,6 +67,7 @@ def main(argv):
   apply_process_settings(base.get_config())
   for arm in _ARMS.value:
     arm_overrides(arm)  # fail on a bad name before hours of training
+  common = families.parse_overrides(families._SET.value)  # --set: every arm's shared recipe
   seeds = [int(s) for s in _ABL_SEEDS.value]
   print(f"| arm | seed | steps | FID ({families._NUM.value} samples) | KID x 1e3 | periodic FID "
         f"({_EVAL_EVERY.value}-step, {_EVAL_NUM.value} samples) | final ADA p | train s |")
@@ -74,9 +75,9 @@ def main(argv):
   fid = {arm: {} for arm in _ARMS.value}
   for seed in seeds:  # seed-major: every arm of a seed is done before the next seed starts
     for arm in _ARMS.value:
-      overrides = {**arm_overrides(arm), "eval_every": _EVAL_EVERY.value,
+      overrides = {**common, **arm_overrides(arm), "eval_every": _EVAL_EVERY.value,
                    "eval_num_samples": _EVAL_NUM.value, "eval_metrics": "fid"}
-      r = families.run(_CONFIG.value, seed, _ABL_STEPS.value, overrides, tag=f"_{arm}")
+      r = families.run(_CONFIG.value, seed, _ABL_STEPS.value, overrides, tag=f"{families._TAG.value}_{arm}")
       fids, p = trajectory(r["workdir"])
       fid[arm][seed] = r["fid"]
       path = " ".join(f"{f:.0f}" for _, f in fids)

@@ -119,3 +119,27 @@ def test_class_balanced_batches_hold_each_class_equally_and_resume_the_same():
   resumed = iter(ds)
   resumed.set_state(it.get_state())
   np.testing.assert_array_equal(next(resumed)["image"], next(it)["image"])
+
+
+def test_training_subset_is_fixed_across_training_seeds_and_feeds_only_its_examples():
+  images = np.arange(40, dtype=np.uint8)[:, None, None, None] * np.ones((1, 4, 4, 1), np.uint8)
+  labels = np.arange(40) % 10
+  in_memory = type("Src", (), {"arrays": {"image": images, "label": labels},
+                               "__len__": lambda self: 40})()
+  listed = [{"image": images[i], "label": labels[i]} for i in range(40)]  # per-example access
+  subset = sources.training_subset(in_memory, 12)
+  assert len(subset) == 12 and len(set(subset.indices)) == 12
+  assert list(subset.indices) == sorted(subset.indices)
+  np.testing.assert_array_equal(subset.arrays["image"][:, 0, 0, 0], subset.indices)
+  # The same examples through either kind of source, whatever the training seed.
+  np.testing.assert_array_equal(sources.training_subset(listed, 12).indices, subset.indices)
+  assert sources.training_subset(in_memory, None) is in_memory
+  for seed in (0, 5):
+    ds = pipeline.make_train_dataset(sources.training_subset(listed, 12), global_batch_size=4,
+                                     seed=seed, shape=(4, 4, 1))
+    it = iter(ds)
+    seen = np.concatenate([next(it)["image"][:, 0, 0, 0] for _ in range(3)])
+    assert sorted(np.round((seen + 1.0) * 127.5).astype(int)) == sorted(subset.indices)
+  for bad in (0, 41, 2.5):
+    with pytest.raises(DataFormatError, match=r"config.dataset.subset.*\[1, 40\]"):
+      sources.training_subset(in_memory, bad)

@@ -11,8 +11,11 @@ def get_config() -> ml_collections.ConfigDict:
   c = ml_collections.ConfigDict()
   c.seed = 0
   # class_balanced: every batch holds an equal share of each class (rare classes oversampled).
-  c.dataset = ml_collections.ConfigDict(dict(name="fashion_mnist", source_dir=None, data_dir=None,
-                                             class_balanced=False))
+  # subset: train on a fixed subset of this many training examples (StyleGAN2-ADA's --subset);
+  # metrics still compare with the whole reference split.
+  c.dataset = ml_collections.ConfigDict(dict(
+      name="fashion_mnist", source_dir=None, data_dir=None, class_balanced=False,
+      subset=ml_collections.config_dict.placeholder(int)))
   c.model = ml_collections.ConfigDict()
   c.optimizers = ml_collections.ConfigDict()
   c.batch_size = 32

@@ -17,7 +17,7 @@ import tensorflow_datasets as tfds
 
 from ganjax.data import builders, emoji, translation
 from ganjax.data.pipeline import KINDS, DomainSources
-from ganjax.errors import DatasetNotFoundError
+from ganjax.errors import DataFormatError, DatasetNotFoundError
 from ganjax.registry import Registry
 
 
@@ -173,6 +173,42 @@ class InMemorySource:
   def __getitems__(self, indices: Sequence[int]) -> list[dict]:
     """The examples at `indices`, as tfds data sources return them (ganjax/metrics/data.py)."""
     return [self[i] for i in indices]
+
+
+class SubsetSource:
+  """Examples `indices` of `source`, read through the same random access (in-memory sources keep
+  their `.arrays`). indices: [n] int into `source`."""
+
+  def __init__(self, source, indices: np.ndarray):
+    self.source, self.indices = source, np.asarray(indices, np.int64)
+    if hasattr(source, "arrays"):
+      self.arrays = {k: v[self.indices] for k, v in source.arrays.items()}
+
+  def __len__(self) -> int:
+    return len(self.indices)
+
+  def __getitem__(self, i: int) -> dict:
+    return self.source[int(self.indices[i])]
+
+  def __getitems__(self, indices: Sequence[int]) -> list[dict]:
+    return [self[i] for i in indices]
+
+
+def training_subset(source, size: int | None, seed: int = 0):
+  """`source` itself when `size` is None, else a fixed subset of `size` of its examples: the
+  first `size` of a permutation seeded by `seed` (not by the training seed, so every training
+  seed sees the same images), in index order. StyleGAN2-ADA's `--subset`: the limited-data
+  setting of a larger dataset, scored against the whole dataset."""
+  if size is None:
+    return source
+  if isinstance(source, DomainSources):
+    raise DataFormatError("config.dataset.subset applies to datasets of one domain; unset it for "
+                          "unpaired translation data.")
+  if not isinstance(size, int) or isinstance(size, bool) or not 1 <= size <= len(source):
+    raise DataFormatError(f"config.dataset.subset={size!r}: it must be an integer in "
+                          f"[1, {len(source)}] (this dataset's training examples), or None for all.")
+  indices = np.sort(np.random.default_rng(seed).permutation(len(source))[:size])
+  return SubsetSource(source, indices)
 
 
 def data_source(dataset_cfg: Any, split: str):

@@ -13,7 +13,7 @@ from ganjax import faults, parallel
 from ganjax.checkpoint import Checkpointer
 from ganjax.data.feed import BatchFeed
 from ganjax.data.pipeline import make_train_dataset, source_labels
-from ganjax.data.sources import data_source
+from ganjax.data.sources import data_source, training_subset
 from ganjax.errors import GanjaxError
 from ganjax.images import image_grid, save_png, to_uint8
 from ganjax.metrics.periodic import PeriodicEvaluator
@@ -87,7 +87,8 @@ def train_and_evaluate(config, workdir: str) -> GANState:
 
 
 def _train(exp, config, workdir: str) -> GANState:
-  source = data_source(config.dataset, "train")
+  # config.dataset.subset: train on a fixed subset of this many examples (limited-data runs).
+  source = training_subset(data_source(config.dataset, "train"), config.dataset.get("subset"))
   # config.dataset.class_balanced: batches with an equal share of each class.
   balance = source_labels(source) if config.dataset.get("class_balanced", False) else None
   dataset = make_train_dataset(source, global_batch_size=config.batch_size, seed=config.seed,
