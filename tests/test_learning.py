@@ -8,6 +8,7 @@ import numpy as np
 import optax
 import pytest
 
+from ganjax.data.pipeline import read_examples
 from ganjax.data.sources import data_source
 from ganjax.sampling import draw_samples
 from ganjax.train.experiment import build_experiment
@@ -32,8 +33,8 @@ def _images(split, n, seed):
   cfg = ml_collections.ConfigDict(dict(name="fashion_mnist", source_dir=None, data_dir=None))
   src = data_source(cfg, split)
   idx = np.random.default_rng(seed).choice(len(src), n, replace=False)
-  x = np.stack([src[int(i)]["image"] for i in idx]).astype(np.float32) / 127.5 - 1.0
-  return x, np.array([src[int(i)]["label"] for i in idx])
+  examples = read_examples(src, idx)  # one batched read, in idx order
+  return examples["image"].astype(np.float32) / 127.5 - 1.0, np.asarray(examples["label"])
 
 
 def _train_classifier(x, y, epochs=4, batch=128):
