@@ -77,7 +77,8 @@ def main(argv):
     for arm in _ARMS.value:
       overrides = {**common, **arm_overrides(arm), "eval_every": _EVAL_EVERY.value,
                    "eval_num_samples": _EVAL_NUM.value, "eval_metrics": "fid"}
-      r = families.run(_CONFIG.value, seed, _ABL_STEPS.value, overrides, tag=f"{families._TAG.value}_{arm}")
+      r = families.run(_CONFIG.value, seed, _ABL_STEPS.value, overrides,
+                       tag=f"{families._TAG.value}_{arm}")
       fids, p = trajectory(r["workdir"])
       fid[arm][seed] = r["fid"]
       path = " ".join(f"{f:.0f}" for _, f in fids)

@@ -191,7 +191,11 @@ class SubsetSource:
     return self.source[int(self.indices[i])]
 
   def __getitems__(self, indices: Sequence[int]) -> list[dict]:
-    return [self[i] for i in indices]
+    """One batched read of the parent where it has one (tfds data sources), not one per example."""
+    parent = [int(self.indices[i]) for i in indices]
+    if hasattr(self.source, "__getitems__"):
+      return self.source.__getitems__(parent)
+    return [self.source[i] for i in parent]
 
 
 def training_subset(source, size: int | None, seed: int = 0):
