@@ -1,0 +1,128 @@
+"""What a family can do, declared: small Protocols its objective implements, checked by the tools.
+
+A tool that needs a capability asks `require(exp, Protocol, "what it is doing")` (or
+`isinstance(objective, Protocol)` to branch) instead of probing attributes, so the error a user
+sees names the family, the capability and what its objective lacks:
+
+  Sampler      sample(state, key, num, *, ema=True, cond=None) -> [num, *sample shape] float32;
+               `cond` is a dict of batch fields ({"label": [num] int32}, {"lr": [num, h, w, c]},
+               {"tokens": [num, T] int32}) the samples are conditioned on; `cond_fields` names the
+               fields it accepts and `required_cond` those it cannot sample without.
+  CodeSampler  a generator fed by a prior over named codes (ganjax/objectives/priors.py): `prior`,
+               and sample(..., fix=...) replaces codes (grids, interpolation).
+  Conditional  class-conditional: `num_classes` > 0 classes; cond {"label": [num]} picks them.
+  Truncatable  the truncation trick: sample(..., truncation=psi).
+  Translator   `directions` {name: (input field, output field)} and translate(state, x, *,
+               direction, ema) -> the output field's shape.
+  Encoder      encode(state, x, *, ema) -> z [B, latent]; decode(state, z, *, ema) -> samples.
+  StyleSpace   map(state, z, *, ema, truncation) -> ws [B, num_ws, w_dim]; synthesize(state, ws,
+               noise, *, ema) -> images; `noise_dim` (StyleGAN2's mixing grids and PPL).
+
+Membership is structural (typing.runtime_checkable): an objective has a capability when it has the
+members, with no registration. `Conditional` and `Truncatable` also check the value (a prior with
+no label, a generator without a truncation keyword), so `supports()` is the one question to ask.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Mapping, Protocol, runtime_checkable
+
+from ganjax.errors import ConfigError
+
+
+@runtime_checkable
+class Sampler(Protocol):
+  cond_fields: tuple[str, ...]
+  required_cond: tuple[str, ...]
+
+  def sample(self, state, key, num: int, *, ema: bool = True, cond: Mapping | None = None): ...
+
+
+@runtime_checkable
+class CodeSampler(Protocol):
+  prior: Any
+
+  def sample(self, state, key, num: int, *, ema: bool = True, cond: Mapping | None = None,
+             fix: Mapping | None = None): ...
+
+
+@runtime_checkable
+class Conditional(Protocol):
+  num_classes: int
+
+
+@runtime_checkable
+class Truncatable(Protocol):
+  supports_truncation: bool
+
+
+@runtime_checkable
+class Translator(Protocol):
+  directions: Mapping[str, tuple[str, str]]
+
+  def translate(self, state, x, *, direction: str, ema: bool = True): ...
+
+
+@runtime_checkable
+class Encoder(Protocol):
+  def encode(self, state, x, *, ema: bool = True): ...
+
+  def decode(self, state, z, *, ema: bool = True): ...
+
+
+@runtime_checkable
+class StyleSpace(Protocol):
+  noise_dim: int
+
+  def map(self, state, z, *, ema: bool = True, truncation=None): ...
+
+  def synthesize(self, state, ws, noise, *, ema: bool = True): ...
+
+
+CAPABILITIES = {"sample": Sampler, "codes": CodeSampler, "conditional": Conditional,
+                "truncation": Truncatable, "translate": Translator, "encode": Encoder,
+                "style space": StyleSpace}
+
+
+def supports(objective, capability: type) -> bool:
+  """Whether `objective` has `capability` (one of the Protocols above), value checks included."""
+  if not isinstance(objective, capability):
+    return False
+  if capability is Conditional:
+    return int(objective.num_classes or 0) > 0
+  if capability is Truncatable:
+    return bool(objective.supports_truncation)
+  return True
+
+
+def members(capability: type) -> list[str]:
+  """The attribute and method names a Protocol asks for."""
+  names = set(getattr(capability, "__annotations__", {}))
+  names |= {n for n, v in vars(capability).items() if callable(v) and not n.startswith("_")}
+  return sorted(names)
+
+
+def missing(objective, capability: type) -> list[str]:
+  """The members of `capability` that `objective` lacks (empty when only a value check fails)."""
+  return [m for m in members(capability) if not hasattr(objective, m)]
+
+
+def declared(objective) -> list[str]:
+  """The names (CAPABILITIES keys) of every capability `objective` has."""
+  return [name for name, cap in CAPABILITIES.items() if supports(objective, cap)]
+
+
+def require(exp, capability: type, what: str):
+  """exp.objective when it has `capability`; else a ConfigError naming the family, `what` needed
+  it, what the objective lacks, and the shipped families that have it."""
+  objective = exp.objective
+  if supports(objective, capability):
+    return objective
+  name = str(exp.config.model.get("name", "?"))
+  gaps = missing(objective, capability)
+  why = (f"its objective ({type(objective).__name__}) lacks {', '.join(gaps)}" if gaps else
+         f"its objective ({type(objective).__name__}) has {capability.__name__}'s members but "
+         f"this configuration does not use them")
+  has = f"; it can: {', '.join(declared(objective))}" if declared(objective) else ""
+  raise ConfigError(f"{what} needs a family with the {capability.__name__} capability "
+                    f"(ganjax/core/capabilities.py); model {name!r} has not: {why}{has}.")
