@@ -7,6 +7,7 @@ import ml_collections
 import numpy as np
 import pytest
 
+from ganjax.data.schema import image_fields
 from ganjax.data import idx, pipeline, sources
 from ganjax.errors import DataFormatError, DatasetNotFoundError
 
@@ -68,7 +69,7 @@ def test_missing_dataset_names_the_fix(tmp_path):
 
 def test_pipeline_batches_cover_each_epoch_once():
   src = [{"image": np.full((4, 4, 1), i, np.uint8), "label": i % 10} for i in range(20)]
-  ds = pipeline.make_train_dataset(src, global_batch_size=5, seed=3, shape=(4, 4, 1))
+  ds = pipeline.make_train_dataset(src, global_batch_size=5, seed=3, fields=image_fields((4, 4, 1)))
   it = iter(ds)
   epochs = []
   for _ in range(2):
@@ -86,7 +87,7 @@ def test_pipeline_batches_cover_each_epoch_once():
 
 def test_pipeline_rejects_wrong_image_dtype():
   src = [{"image": np.zeros((4, 4, 1), np.float32), "label": 0}] * 4
-  it = iter(pipeline.make_train_dataset(src, global_batch_size=2, seed=0, shape=(4, 4, 1)))
+  it = iter(pipeline.make_train_dataset(src, global_batch_size=2, seed=0, fields=image_fields((4, 4, 1))))
   with pytest.raises(Exception, match="field 'image'"):
     next(it)
 
@@ -107,7 +108,7 @@ def test_class_balanced_batches_hold_each_class_equally_and_resume_the_same():
   assert set(order[labels[order] == 2]) == {98, 99}
   np.testing.assert_array_equal(order, class_balanced_order(labels, seed=3, epoch=0))
   assert not np.array_equal(order, class_balanced_order(labels, seed=3, epoch=1))
-  ds = make_train_dataset(source, global_batch_size=6, seed=3, shape=(4, 4, 1),
+  ds = make_train_dataset(source, global_batch_size=6, seed=3, fields=image_fields((4, 4, 1)),
                           balance_labels=labels)
   batches = [next(it) for it in [iter(ds)] for _ in range(20)]
   counts = np.bincount(np.concatenate([b["label"] for b in batches]), minlength=3)
@@ -136,7 +137,7 @@ def test_training_subset_is_fixed_across_training_seeds_and_feeds_only_its_examp
   assert sources.training_subset(in_memory, None) is in_memory
   for seed in (0, 5):
     ds = pipeline.make_train_dataset(sources.training_subset(listed, 12), global_batch_size=4,
-                                     seed=seed, shape=(4, 4, 1))
+                                     seed=seed, fields=image_fields((4, 4, 1)))
     it = iter(ds)
     seen = np.concatenate([next(it)["image"][:, 0, 0, 0] for _ in range(3)])
     assert sorted(np.round((seen + 1.0) * 127.5).astype(int)) == sorted(subset.indices)

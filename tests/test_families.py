@@ -103,7 +103,7 @@ def test_vae_elbo_equals_hand_computation():
 def _test_elbo(exp, state) -> float:
   source = data_source(exp.config.dataset, "test")
   x = to_model_batch({k: np.stack([source[i][k] for i in range(len(source))])
-                      for k in ("image", "label")}, exp.data_shape)["image"]
+                      for k in ("image", "label")}, exp.spec.schema)["image"]
   elbo = jax.jit(exp.objective.elbo)(state, jnp.asarray(x), jax.random.PRNGKey(0))
   return float(jnp.mean(elbo))
 

@@ -5,6 +5,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from ganjax.data.pipeline import to_model_input
+from ganjax.data.schema import image_fields
 from ganjax.errors import ConfigError, DataFormatError
 from ganjax.train.validate import validate_config
 
@@ -41,7 +42,7 @@ def test_any_example_is_converted_or_a_data_format_error(dtype, shape, with_labe
     example["label"] = 3
   want = (16, 16, 1)
   try:
-    out = to_model_input(example, want)
+    out = to_model_input(example, image_fields(want))
   except DataFormatError as e:
     assert "'image'" in str(e)
     return

@@ -7,6 +7,7 @@ import jax
 import numpy as np
 
 from conftest import run_script
+from ganjax.data.schema import image_fields
 from ganjax.data.pipeline import make_train_dataset
 from ganjax.data.sources import data_source
 from ganjax.train.loop import train_and_evaluate
@@ -39,7 +40,7 @@ def test_resume_equals_uninterrupted_run(digits_config, tmp_path):
   # The batches seen are the same: the stopped process saved the iterator exactly K batches in,
   # and both runs end at the same iterator position.
   it = iter(make_train_dataset(data_source(cfg.dataset, "train"), global_batch_size=cfg.batch_size,
-                               seed=cfg.seed, shape=(16, 16, 1)))
+                               seed=cfg.seed, fields=image_fields((16, 16, 1))))
   for _ in range(K):
     next(it)
   assert _data_state(resumed_dir, K) == it.get_state()

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from conftest import run_script
+from ganjax.data.schema import image_fields
 from ganjax.data.feed import BatchFeed
 from ganjax.data.pipeline import make_train_dataset
 from ganjax.data.sources import data_source
@@ -34,7 +35,7 @@ def test_prefetch_yields_the_inline_batches_and_data_states(digits_config):
   mesh = build_experiment(digits_config).mesh
 
   def run(prefetch):
-    it = iter(make_train_dataset(source, global_batch_size=8, seed=0, shape=(16, 16, 1)))
+    it = iter(make_train_dataset(source, global_batch_size=8, seed=0, fields=image_fields((16, 16, 1))))
     feed = BatchFeed(it, plan_blocks(0, 7, 2, [3]), lambda i, x: {**x, "label": x["label"] + 100 * i},
                      lambda xs: stage_block(xs, mesh), prefetch=prefetch)
     out = [(step, n, jax.device_get(batch), feed.data_state()) for step, n, batch in feed]
@@ -50,7 +51,7 @@ def test_prefetch_yields_the_inline_batches_and_data_states(digits_config):
   assert inline[1][2]["image"].shape == (8, 16, 16, 1) and inline[0][2]["image"].shape == (2, 8, 16, 16, 1)
   assert list(inline[0][2]["label"][:, 0] // 100) == [0, 1]  # transform saw each step's index
   # Each recorded state is the position after the batches handed out: 7 batches in the end.
-  ref = iter(make_train_dataset(source, global_batch_size=8, seed=0, shape=(16, 16, 1)))
+  ref = iter(make_train_dataset(source, global_batch_size=8, seed=0, fields=image_fields((16, 16, 1))))
   for _ in range(7):
     next(ref)
   assert ahead[-1][3] == ref.get_state()

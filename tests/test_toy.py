@@ -75,7 +75,7 @@ def test_mixture_dataset_through_the_pipeline(name):
   assert not np.array_equal(test.arrays["point"][:100], points[:100])  # splits have own seeds
   spec = sources.dataset_spec(name)
   batch = next(iter(pipeline.make_train_dataset(train, global_batch_size=64, seed=0,
-                                                shape=spec.shape, kind=spec.kind)))
+                                                fields=spec.schema)))
   assert spec.data_field == "points"
   assert batch["points"].dtype == np.float32 and batch["points"].shape == (64, 2)
   stored = {tuple(p) for p in points.tolist()}
@@ -84,11 +84,13 @@ def test_mixture_dataset_through_the_pipeline(name):
 
 def test_pipeline_rejects_wrong_point_dtype():
   src = [{"point": np.zeros((2,), np.float64), "label": 0}] * 4
-  it = iter(pipeline.make_train_dataset(src, global_batch_size=2, seed=0, shape=(2,), kind="points"))
+  it = iter(pipeline.make_train_dataset(src, global_batch_size=2, seed=0,
+                                        fields=sources.dataset_spec("ring8").schema))
   with pytest.raises(Exception, match="field 'point': expected float32"):
     next(it)
   with pytest.raises(DataFormatError, match="lacks field 'point'"):
-    pipeline.to_model_input({"image": np.zeros((2,), np.float32)}, (2,), "points")
+    pipeline.to_model_input({"image": np.zeros((2,), np.float32)},
+                            sources.dataset_spec("ring8").schema)
 
 
 @pytest.mark.slow

@@ -58,14 +58,14 @@ def test_unpaired_domains_hold_their_classes_and_are_read_in_independent_orders(
   assert spec.fields == ("a", "b", "label_a", "label_b")
   src = data_source(dataset("bag2shoe"), "train")
   assert {d: len(s) for d, s in src.domains.items()} == {"a": 6000, "b": 18000}
-  ds = make_train_dataset(src, global_batch_size=16, seed=3, shape=spec.shape)
+  ds = make_train_dataset(src, global_batch_size=16, seed=3, fields=spec.schema)
   it = iter(ds)
   batches = [next(it) for _ in range(3)]
   for b in batches:
     assert b["a"].shape == b["b"].shape == (16, 32, 32, 1) and b["a"].dtype == np.float32
     assert set(b["label_a"]) == {8} and set(b["label_b"]) <= {5, 7, 9}
   # Resumable: an iterator restored to batch 2 yields batch 2 again.
-  again = iter(make_train_dataset(src, global_batch_size=16, seed=3, shape=spec.shape))
+  again = iter(make_train_dataset(src, global_batch_size=16, seed=3, fields=spec.schema))
   again.set_state(it.get_state())
   np.testing.assert_array_equal(next(again)["b"], next(it)["b"])
 

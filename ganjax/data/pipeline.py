@@ -11,87 +11,21 @@ import grain
 import jax
 import numpy as np
 
+from ganjax.data.schema import Field, convert_example
 from ganjax.errors import DataFormatError
 
 
-@dataclasses.dataclass(frozen=True)
-class Kind:
-  """How a dataset kind's examples become model inputs.
-
-  fields: (stored field, model batch field) pairs; the first is the kind's primary data (what
-  FID's reference statistics read). Every stored field has `dtype` and the spec's shape. Integer
-  fields whose names start with "label" pass through as int32."""
-  fields: tuple[tuple[str, str], ...]
-  dtype: np.dtype                            # the stored dtype of every data field
-  convert: Callable[[np.ndarray], np.ndarray]  # stored array -> float32 model input
-
-  @property
-  def field(self) -> str:
-    """The stored primary data field."""
-    return self.fields[0][0]
-
-  @property
-  def batch_field(self) -> str:
-    """The model batch's name for the primary data."""
-    return self.fields[0][1]
-
-  @property
-  def batch_fields(self) -> tuple[str, ...]:
-    return tuple(b for _, b in self.fields)
+def to_model_input(example: dict, fields: Sequence[Field]) -> dict:
+  """One stored example -> {field: model input} by the schema `fields` (ganjax/data/schema.py):
+  e.g. {"image": uint8 [H, W, C], "label": int} -> {"image": float32 [H, W, C] in [-1, 1],
+  "label": int32}. Every field is checked against its dtype and per-example shape."""
+  return convert_example(fields, example, batched=False)
 
 
-_UINT8_TO_UNIT = lambda x: x.astype(np.float32) / 127.5 - 1.0  # noqa: E731
-KINDS = {
-    "image": Kind((("image", "image"),), np.dtype(np.uint8), _UINT8_TO_UNIT),
-    "points": Kind((("point", "points"),), np.dtype(np.float32), lambda x: x),
-    # Paired translation (pix2pix): the target image is the primary field (FID compares to it).
-    "paired": Kind((("target", "target"), ("source", "source")), np.dtype(np.uint8), _UINT8_TO_UNIT),
-}
-
-
-def _checked(arrays: dict, shape: Sequence[int], kind: str, batched: bool) -> dict[str, np.ndarray]:
-  """{batch field: stored array} of the kind's data fields of `arrays`, each checked against the
-  kind's dtype and the per-example `shape`."""
-  k = KINDS[kind]
-  out = {}
-  for stored, batch_field in k.fields:
-    if stored not in arrays:
-      raise DataFormatError(f"example lacks field {stored!r} (has {sorted(arrays)}); check the "
-                            f"dataset builder.")
-    data = np.asarray(arrays[stored])
-    example_shape = data.shape[1:] if batched else data.shape
-    if data.dtype != k.dtype or example_shape != tuple(shape):
-      raise DataFormatError(f"field {stored!r}: expected {k.dtype} {tuple(shape)}, got {data.dtype} "
-                            f"{example_shape}; re-prepare the dataset or fix its builder.")
-    out[batch_field] = data
-  return out
-
-
-def _with_labels(out: dict, arrays: dict) -> dict:
-  for name, value in arrays.items():
-    if name.startswith("label"):
-      out[name] = np.asarray(value).astype(np.int32)
-  return out
-
-
-def to_model_input(example: dict, shape: Sequence[int], kind: str = "image") -> dict:
-  """One example -> {batch field: float32 data, "label": int32 (if present)}.
-
-  kind "image": {"image": uint8 [H, W, C]} -> {"image": float32 [H, W, C] in [-1, 1]};
-  kind "points": {"point": float32 [D]} -> {"points": float32 [D]} unchanged;
-  kind "paired": {"source", "target": uint8 [H, W, C]} -> the same names in [-1, 1].
-  """
-  convert = KINDS[kind].convert
-  out = {f: convert(x) for f, x in _checked(example, shape, kind, batched=False).items()}
-  return _with_labels(out, example)
-
-
-def to_model_batch(arrays: dict, shape: Sequence[int], kind: str = "image") -> dict:
-  """`to_model_input` for stacked examples: fields [b, ...] -> {batch field: [b, *shape] float32,
-  "label": [b] int32 (if present)}, converted in one array operation."""
-  convert = KINDS[kind].convert
-  out = {f: convert(x) for f, x in _checked(arrays, shape, kind, batched=True).items()}
-  return _with_labels(out, arrays)
+def to_model_batch(arrays: dict, fields: Sequence[Field]) -> dict:
+  """`to_model_input` for stacked examples: {stored name: [b, ...]} -> {field: [b, *shape]},
+  converted in one array operation per field."""
+  return convert_example(fields, arrays, batched=True)
 
 
 def read_examples(source, indices: np.ndarray) -> dict:
@@ -141,7 +75,7 @@ class DomainSources:
     return max(len(s) for s in self.domains.values())
 
 
-def _batch_reader(source, *, global_batch_size: int, seed, shape, kind: str, process_index: int,
+def _batch_reader(source, *, global_batch_size: int, seed, fields, process_index: int,
                   process_count: int, balance_labels: np.ndarray | None) -> Callable[[int], dict]:
   """k -> this process's rows of global batch k (see make_train_dataset)."""
   n, local = len(source), global_batch_size // process_count
@@ -159,13 +93,13 @@ def _batch_reader(source, *, global_batch_size: int, seed, shape, kind: str, pro
   def read(k: int) -> dict:
     epoch, pos = divmod(int(k), per_epoch)
     start = pos * global_batch_size + process_index * local
-    return to_model_batch(read_examples(source, order(epoch)[start:start + local]), shape, kind)
+    return to_model_batch(read_examples(source, order(epoch)[start:start + local]), fields)
 
   return read
 
 
-def make_train_dataset(source, *, global_batch_size: int, seed: int, shape: Sequence[int],
-                       kind: str = "image", process_index: int = 0, process_count: int = 1,
+def make_train_dataset(source, *, global_batch_size: int, seed: int, fields: Sequence[Field],
+                       process_index: int = 0, process_count: int = 1,
                        num_threads: int = 2, prefetch: int = 4,
                        balance_labels: np.ndarray | None = None) -> grain.IterDataset:
   """An endless stream of this process's share of each global batch, reshuffled every epoch.
@@ -175,32 +109,32 @@ def make_train_dataset(source, *, global_batch_size: int, seed: int, shape: Sequ
   of each epoch's order are skipped); process p takes its contiguous block, rows
   [p * b, (p + 1) * b) with b = global_batch_size // process_count, so the global batch the
   processes assemble is the one a single process would read, whatever the process count. Yields
-  {"image": [b, *shape] float32 in [-1, 1] (or the kind's fields), "label": [b] int32}. Each batch
+  {field: [b, *field shape]} for every field of the schema `fields` (ganjax/data/schema.py), e.g.
+  {"image": float32 in [-1, 1], "label": int32}. Each batch
   is read and converted in a few array operations (grain's per-example path cost ~11 ms of CPU per
   batch of 32 here). The iterator's `get_state()` (the next batch number) is saved in checkpoints
   so that a resumed run sees the same batches. With `balance_labels` ([N] int, the source's
   labels) each epoch's order is `class_balanced_order` instead: class-balanced batches.
 
-  A `DomainSources` yields {"a": [b, *shape], "label_a": [b], "b": ..., "label_b": ...}: domain
-  i is read by its own order, seeded by (seed, i, epoch of that domain).
+  A `DomainSources` yields the fields of each domain ({"a": [b, ...], "label_a": [b], "b": ...}:
+  the schema's fields with that `domain`): domain i is read by its own order, seeded by (seed, i,
+  epoch of that domain).
   """
-  common = dict(global_batch_size=global_batch_size, shape=shape, kind=kind,
-                process_index=process_index, process_count=process_count)
+  common = dict(global_batch_size=global_batch_size, process_index=process_index,
+                process_count=process_count)
   if isinstance(source, DomainSources):
     if balance_labels is not None:
       raise DataFormatError("class-balanced sampling needs a labelled dataset of one domain; "
                             "set config.dataset.class_balanced = False for unpaired data.")
-    readers = {name: _batch_reader(src, seed=[seed, i], balance_labels=None, **common)
-               for i, (name, src) in enumerate(sorted(source.domains.items()))}
+    readers = [_batch_reader(src, seed=[seed, i], balance_labels=None,
+                             fields=[f for f in fields if f.domain == name], **common)
+               for i, (name, src) in enumerate(sorted(source.domains.items()))]
 
     def read(k: int) -> dict:
-      out = {}
-      for name, read_domain in readers.items():
-        batch = read_domain(k)
-        out[name], out[f"label_{name}"] = batch[KINDS[kind].batch_field], batch["label"]
-      return out
+      return {name: x for read_domain in readers for name, x in read_domain(k).items()}
   else:
-    read = _batch_reader(source, seed=seed, balance_labels=balance_labels, **common)
+    read = _batch_reader(source, seed=seed, balance_labels=balance_labels,
+                         fields=[f for f in fields if f.domain is None], **common)
 
   ds = grain.MapDataset.range(sys.maxsize).map(read)
   return ds.to_iter_dataset(grain.ReadOptions(num_threads=num_threads, prefetch_buffer_size=prefetch))

@@ -15,27 +15,35 @@ import jax
 import numpy as np
 import tensorflow_datasets as tfds
 
-from ganjax.data import builders, emoji, translation
-from ganjax.data.pipeline import KINDS, DomainSources
+from ganjax.data import builders, emoji, schema, translation
+from ganjax.data.pipeline import DomainSources
+from ganjax.data.schema import Field
 from ganjax.errors import DataFormatError, DatasetNotFoundError
 from ganjax.registry import Registry
 
 
 @dataclasses.dataclass(frozen=True)
 class DatasetSpec:
+  """A registered dataset: its tfds builder, its example schema (ganjax/data/schema.py) and how
+  its images are scored.
+
+  schema: every field of a model batch, in order; the first data field is the primary one (FID's
+  reference statistics read it; latent families sample its shape). Datasets of one image field,
+  paired images, points or unpaired domains may give `shape` and `kind` instead, which build the
+  schema (`legacy_schema`)."""
   builder: type                         # tfds GeneratorBasedBuilder subclass
   builder_config: str | None            # its BuilderConfig name, if any
-  shape: Sequence[int]                  # per-example shape of the data feature
-  num_classes: int
+  shape: Sequence[int] | None = None    # per-example shape of the data field(s), with `kind`
+  num_classes: int = 0
   default_source_dir: str | None = None  # manual dir with raw files, if the builder needs one
   missing_hint: str = ""                 # how to get the raw files
   check_source: Callable[[str], list[str]] | None = None  # dir -> missing file names
-  kind: str = "image"  # a ganjax.data.pipeline.KINDS name: its field, stored dtype and conversion
+  kind: str = "image"  # with `shape`: "image", "points", "paired" (source and target images)
   # Decode each split once into memory: for small datasets whose per-example tfds decoding
   # (~0.1 ms) would bound the step rate of a tiny model.
   in_memory: bool = False
   # Unpaired translation data: the domain names; the builder has splits "<split>_<domain>" of
-  # kind-"image" examples and a training batch holds each domain's field and "label_<domain>".
+  # {"image", "label"} examples and a training batch holds each domain's field and "label_<domain>".
   domains: tuple[str, ...] = ()
   # What each domain holds: domain -> the class indices of its examples (unpaired data).
   domain_classes: dict | None = None
@@ -46,33 +54,80 @@ class DatasetSpec:
   feature_net: str | None = None
   classifier: str | None = None
   fid_split: str = "test"
+  schema: tuple[Field, ...] = ()
+
+  def __post_init__(self):
+    if not self.schema:
+      if self.shape is None:
+        raise ValueError("a DatasetSpec needs a schema (or shape and kind).")
+      object.__setattr__(self, "schema", legacy_schema(self.kind, self.shape, self.num_classes,
+                                                       self.domains))
+    names = [f.name for f in self.schema]
+    if len(set(names)) != len(names):
+      raise ValueError(f"schema field names must be unique, got {names}.")
+    if not any(f.is_data for f in self.schema):
+      raise ValueError(f"a schema needs at least one data field, got {names}.")
+    object.__setattr__(self, "shape", self.primary.shape)
+
+  @property
+  def primary(self) -> Field:
+    """The primary data field: what FID reads and what a latent family's samples look like."""
+    return next(f for f in self.schema if f.is_data)
 
   @property
   def data_fields(self) -> tuple[str, ...]:
     """The model batch's data fields: ("image",), ("points",), ("target", "source") for paired
-    data, the domain names for unpaired data (ganjax.data.pipeline.KINDS)."""
-    return self.domains or KINDS[self.kind].batch_fields
+    data, the domain names for unpaired data, ("hr", "lr") for super-resolution."""
+    return tuple(f.name for f in self.schema if f.is_data)
 
   @property
   def data_field(self) -> str:
     """The model batch's primary data field: "image", "points", "target" or the first domain."""
-    return self.data_fields[0]
+    return self.primary.name
 
   @property
   def fields(self) -> tuple[str, ...]:
     """The named fields every model batch of this dataset carries."""
-    if self.domains:
-      return (*self.domains, *(f"label_{d}" for d in self.domains))
-    return (*self.data_fields, "label")
+    return tuple(f.name for f in self.schema)
+
+  def field(self, name: str) -> Field:
+    """The schema entry of `name`; KeyError naming the dataset's fields."""
+    for f in self.schema:
+      if f.name == name:
+        return f
+    raise KeyError(f"dataset has no field {name!r}; it has {self.fields}.")
+
+  def domain_fields(self, domain: str | None) -> tuple[Field, ...]:
+    """The fields one split holds: those of `domain` (unpaired data), or every field (None)."""
+    return tuple(f for f in self.schema if f.domain == domain)
 
   def example(self, field: str | None = None, batch: int = 1):
-    """A ShapeDtypeStruct of `field` (default: the data) for `batch` examples, to initialise on."""
-    field = field or self.data_field
-    if field not in self.fields:
-      raise KeyError(f"dataset has no field {field!r}; it has {self.fields}.")
-    if field.startswith("label"):
-      return jax.ShapeDtypeStruct((batch,), np.int32)
-    return jax.ShapeDtypeStruct((batch, *self.shape), np.float32)
+    """A ShapeDtypeStruct of `field` (default: the primary data) for `batch` examples."""
+    return self.field(field or self.data_field).example(batch)
+
+  def zeros_batch(self, batch: int) -> dict:
+    """A model batch of zeros with every field (synthetic batches for timing and tracing)."""
+    return {f.name: f.zeros(batch) for f in self.schema}
+
+
+def legacy_schema(kind: str, shape: Sequence[int], num_classes: int,
+                  domains: Sequence[str] = ()) -> tuple[Field, ...]:
+  """The schema of a dataset given by one per-example `shape` and a kind: "image" ({"image",
+  "label"}), "points" ({"points" stored as "point", "label"}), "paired" ({"target", "source",
+  "label"}), or unpaired `domains` ({"a", "b", "label_a", "label_b"}, each from its split's
+  "image" and "label")."""
+  if domains:
+    return (*(schema.image(d, shape, role="domain", stored="image", domain=d) for d in domains),
+            *(schema.label(num_classes, f"label_{d}", stored="label", domain=d) for d in domains))
+  if kind == "image":
+    data = (schema.image("image", shape),)
+  elif kind == "points":
+    data = (schema.points("points", shape, stored="point"),)
+  elif kind == "paired":  # the target image is the primary field (FID compares to it)
+    data = (schema.image("target", shape), schema.image("source", shape))
+  else:
+    raise ValueError(f"unknown dataset kind {kind!r}; give a schema instead.")
+  return (*data, schema.label(num_classes))
 
 
 def _missing_idx_files(directory: str) -> list[str]:

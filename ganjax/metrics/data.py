@@ -6,7 +6,6 @@ from typing import Any, Iterator
 
 import numpy as np
 
-from ganjax.data.pipeline import KINDS
 from ganjax.data.sources import data_source, dataset_spec
 
 
@@ -16,7 +15,7 @@ def iter_split(dataset_cfg: Any, split: str, *, batch_size: int = 1000,
   in order; only one batch is in memory at a time. The images are the kind's primary field (the
   targets of paired data); for unpaired data name a domain's split ("test_b")."""
   spec = dataset_spec(dataset_cfg.name)
-  field = KINDS[spec.kind].field
+  field = spec.primary.source_name
   source = data_source(dataset_cfg, split)
   if not hasattr(source, "__getitems__"):
     raise ValueError(f"split {split!r} of {dataset_cfg.name!r} holds several domains "

@@ -92,7 +92,7 @@ def _train(exp, config, workdir: str) -> GANState:
   # config.dataset.class_balanced: batches with an equal share of each class.
   balance = source_labels(source) if config.dataset.get("class_balanced", False) else None
   dataset = make_train_dataset(source, global_batch_size=config.batch_size, seed=config.seed,
-                               shape=exp.data_shape, kind=exp.spec.kind,
+                               fields=exp.spec.schema,
                                process_index=jax.process_index(),
                                process_count=jax.process_count(), balance_labels=balance)
   data_iter = iter(dataset)

@@ -42,10 +42,11 @@ def apply_overrides(config, items: Iterable[str]):
 
 
 def random_batch(exp, batch_size: int, copies: int = 1) -> dict:
-  """A device-resident random batch for `exp`'s step: the data field [copies?, B, *data_shape]
-  uniform in [-1, 1] (seed 1), labels 0, staged on the mesh as `copies` stacked batches (1: one)."""
+  """A device-resident random batch for `exp`'s step: every field of the dataset's schema, the
+  primary data field [copies?, B, *data_shape] uniform in [-1, 1] (seed 1), the others zeros,
+  staged on the mesh as `copies` stacked batches (1: one)."""
   data = jax.random.uniform(jax.random.PRNGKey(1), (batch_size, *exp.data_shape), minval=-1, maxval=1)
-  batch = {exp.spec.data_field: np.asarray(data), "label": np.zeros(batch_size, np.int32)}
+  batch = {**exp.spec.zeros_batch(batch_size), exp.spec.data_field: np.asarray(data)}
   return stage_block([batch] * copies, exp.mesh)
 
 
