@@ -13,6 +13,7 @@ from typing import Any, Callable
 import jax
 import numpy as np
 
+from ganjax.core.capabilities import Truncatable, supports
 from ganjax.core.state import GANState
 from ganjax.errors import ConfigError
 from ganjax.images import to_uint8
@@ -35,7 +36,7 @@ def check_truncation(exp, truncation: float | None) -> None:
   takes it (BigGAN, StyleGAN2: psi = 1 leaves samples unchanged, psi = 0 gives the mean)."""
   if truncation is None:
     return
-  if not getattr(exp.objective, "supports_truncation", False):
+  if not supports(exp.objective, Truncatable):
     raise ConfigError(f"--truncation: model {exp.config.model.get('name', '?')!r} has no truncation "
                       "trick (BigGAN and StyleGAN2 have one); drop the flag.")
   if isinstance(truncation, bool) or not isinstance(truncation, (int, float)) or \

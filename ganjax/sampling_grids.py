@@ -28,6 +28,7 @@ from typing import Mapping
 import jax
 import numpy as np
 
+from ganjax.core.capabilities import CodeSampler, num_classes, supports
 from ganjax.errors import ConfigError
 
 GRIDS = ("classes", "codes", "interpolate", "mixing")  # mixing: ganjax/style_space.py
@@ -46,11 +47,10 @@ def conditional_families() -> tuple[str, ...]:
 
 def prior_of(exp, what: str):
   """The objective's prior, or a ConfigError naming `what` needed it."""
-  prior = getattr(exp.objective, "prior", None)
-  if prior is None:
+  if not supports(exp.objective, CodeSampler):
     raise ConfigError(f"{what} needs a model whose generator is fed by a prior over latent codes; "
                       f"model {model_name(exp)!r} has none.")
-  return prior
+  return exp.objective.prior
 
 
 def _check_categorical(exp, prior, field: str, value: int, flag: str, takers: str) -> np.int32:
@@ -165,7 +165,7 @@ def render_grid(exp, state, layout: Layout, *, ema: bool = True, batch_size: int
 def class_layout(exp, key: jax.Array, cols: int = 10, fix: Mapping | None = None) -> Layout:
   """One row per class (rows = num_classes), `cols` samples per row; column c shares its other
   codes (noise) across all rows, so a column shows one style in every class."""
-  k = getattr(exp.objective, "num_classes", 0)
+  k = num_classes(exp.objective)
   if not k:
     raise ConfigError(f"--grid=classes needs a class-conditional model "
                       f"({', '.join(conditional_families())}); model {model_name(exp)!r} is "
@@ -260,7 +260,7 @@ def grid_layout(kind: str, exp, key: jax.Array, *, rows: int | None = None,
 def training_layout(exp, key: jax.Array, num: int) -> Layout | None:
   """The training loop's sample grid for class-conditional families: one row per class, up to 8
   columns within `num` samples (at least one); None for unconditional families."""
-  k = getattr(exp.objective, "num_classes", 0)
+  k = num_classes(exp.objective)
   if not k:
     return None
   return class_layout(exp, key, max(1, min(8, num // k)))

@@ -1,13 +1,14 @@
 """Sampling in the style space W of generators with a mapping network (StyleGAN2): style-mixing
 grids and the W-space paths perceptual path length walks (ganjax/metrics/ppl.py).
 
-A generator has a style space when its module has the methods
+A run has a style space when its objective has the StyleSpace capability
+(ganjax/core/capabilities.py; ganjax/families/stylegan2/objective.py):
 
-  map(z [B, z_dim], *, train, truncation=None) -> ws [B, num_ws, w_dim]
-  synthesize(ws [B, num_ws, w_dim], noise [B, noise_dim], *, train) -> images [B, H, W, C]
+  map(state, z [B, z_dim], *, ema, truncation=None) -> ws [B, num_ws, w_dim]
+  synthesize(state, ws [B, num_ws, w_dim], noise [B, noise_dim], *, ema) -> images [B, H, W, C]
 
-and its prior's codes hold "z" and "noise" (ganjax/families/stylegan2/). Everything here calls them
-in eval mode through `Networks.apply(..., method=...)`, jitted once per experiment.
+and its prior's codes hold "z" and "noise". Everything here calls them in eval mode, jitted once
+per experiment.
 
 Style-mixing grid (Karras et al. 2019, Fig. 3; `sample.py --grid=mixing`): the top row shows
 `cols` column sources A, the left column `rows` row sources B, and cell (i, j) is synthesised
@@ -21,35 +22,26 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from ganjax.core.capabilities import StyleSpace, require, supports
 from ganjax.errors import ConfigError
 from ganjax.sampling import cached_jit
 
 
 def has_style_space(exp) -> bool:
-  nets = getattr(exp.objective, "nets", None)
-  generator = getattr(exp.objective, "generator", None)
-  if nets is None or generator not in nets.modules:
-    return False
-  module = nets[generator]
-  fields = getattr(getattr(exp.objective, "prior", None), "fields", ())
-  return (callable(getattr(module, "map", None)) and callable(getattr(module, "synthesize", None))
-          and "z" in fields and "noise" in fields)
+  """Whether the run's objective has the StyleSpace capability (ganjax/core/capabilities.py)."""
+  return supports(exp.objective, StyleSpace)
 
 
 def check_style_space(exp, what: str) -> None:
-  if not has_style_space(exp):
-    raise ConfigError(f"{what} needs a generator with a mapping network and a style space W "
-                      f"(stylegan2); model {exp.config.model.get('name', '?')!r} has none.")
+  require(exp, StyleSpace, what, "a generator with a mapping network and a style space W "
+                                 "(stylegan2)")
 
 
 def _jitted(exp, method: str):
-  """jit of G's `method` in eval mode, (state, *args, ema, **kwargs) -> output, once per experiment."""
-  objective = exp.objective
-
-  def call(state, *args, ema: bool, **kwargs):
-    return objective.nets.apply(state, objective.generator, *args, train=False, ema=ema,
-                                method=method, **kwargs)[0]
-  return cached_jit(exp, f"style_space.{method}", lambda: jax.jit(call, static_argnames="ema"))
+  """jit of the objective's StyleSpace `method`, (state, *args, ema, **kwargs) -> output, once
+  per experiment."""
+  fn = getattr(exp.objective, method)
+  return cached_jit(exp, f"style_space.{method}", lambda: jax.jit(fn, static_argnames="ema"))
 
 
 def map_latents(exp, state, z, *, ema: bool = True, truncation: float | None = None) -> jax.Array:

@@ -7,7 +7,7 @@ A translation family's objective has
               eval mode (EMA weights with ema).
 This module turns that into uint8-in, uint8-out batches, reads a direction's test inputs from the
 dataset, and lays out the input | output | reconstruction (or target) grids the training loop saves.
-Runs are duck-typed (`exp.objective`, `exp.spec`, `exp.config`), so it imports nothing from train.
+Runs are read through `exp.objective`, `exp.spec`, `exp.config`, so it imports nothing from train.
 """
 
 from __future__ import annotations
@@ -18,19 +18,19 @@ import weakref
 import jax
 import numpy as np
 
+from ganjax.core.capabilities import Translator, require, supports
 from ganjax.data.sources import data_source
 from ganjax.errors import ConfigError, DataFormatError
 from ganjax.images import to_uint8
 
 
 def is_translator(objective) -> bool:
-  return hasattr(objective, "directions") and callable(getattr(objective, "translate", None))
+  """Whether `objective` has the Translator capability (ganjax/core/capabilities.py)."""
+  return supports(objective, Translator)
 
 
 def check_translator(exp) -> None:
-  if not is_translator(exp.objective):
-    raise ConfigError(f"model {exp.config.model.name!r} does not translate images: translation "
-                      f"needs an image-to-image family (pix2pix, cyclegan, discogan).")
+  require(exp, Translator, "translation", "an image-to-image family (pix2pix, cyclegan, discogan)")
 
 
 def check_direction(exp, direction: str) -> tuple[str, str]:

@@ -4,10 +4,11 @@ A tool that needs a capability asks `require(exp, Protocol, "what it is doing")`
 `isinstance(objective, Protocol)` to branch) instead of probing attributes, so the error a user
 sees names the family, the capability and what its objective lacks:
 
-  Sampler      sample(state, key, num, *, ema=True, cond=None) -> [num, *sample shape] float32;
-               `cond` is a dict of batch fields ({"label": [num] int32}, {"lr": [num, h, w, c]},
-               {"tokens": [num, T] int32}) the samples are conditioned on; `cond_fields` names the
-               fields it accepts and `required_cond` those it cannot sample without.
+  Sampler      sample(state, key, num, *, ema=True) -> [num, *sample shape] float32.
+  Conditioned  sample(..., cond=None): `cond` is a dict of batch fields ({"label": [num] int32},
+               {"lr": [num, h, w, c]}, {"tokens": [num, T] int32}) the samples are conditioned
+               on; `cond_fields` names the fields it accepts, `required_cond` those of which it
+               needs one (empty: none). ganjax/objectives/samplers.py has the shared ones.
   CodeSampler  a generator fed by a prior over named codes (ganjax/objectives/priors.py): `prior`,
                and sample(..., fix=...) replaces codes (grids, interpolation).
   Conditional  class-conditional: `num_classes` > 0 classes; cond {"label": [num]} picks them.
@@ -32,6 +33,11 @@ from ganjax.errors import ConfigError
 
 @runtime_checkable
 class Sampler(Protocol):
+  def sample(self, state, key, num: int, *, ema: bool = True): ...
+
+
+@runtime_checkable
+class Conditioned(Protocol):
   cond_fields: tuple[str, ...]
   required_cond: tuple[str, ...]
 
@@ -79,9 +85,29 @@ class StyleSpace(Protocol):
   def synthesize(self, state, ws, noise, *, ema: bool = True): ...
 
 
-CAPABILITIES = {"sample": Sampler, "codes": CodeSampler, "conditional": Conditional,
+CAPABILITIES = {"sample": Sampler, "cond": Conditioned, "codes": CodeSampler, "conditional": Conditional,
                 "truncation": Truncatable, "translate": Translator, "encode": Encoder,
                 "style space": StyleSpace}
+
+
+@runtime_checkable
+class Reports(Protocol):
+  progress_metrics: tuple[str, ...]  # the metric names the training progress bar shows
+
+
+def progress_metrics(objective) -> tuple[str, ...]:
+  """The metrics a run's progress bar shows (none unless the objective Reports them)."""
+  return tuple(objective.progress_metrics) if isinstance(objective, Reports) else ()
+
+
+def num_classes(objective) -> int:
+  """The classes a run's generator is conditioned on (0: unconditional)."""
+  return int(objective.num_classes or 0) if isinstance(objective, Conditional) else 0
+
+
+def cond_fields(objective) -> tuple[str, ...]:
+  """The batch fields `objective.sample` takes as `cond` (none unless it is Conditioned)."""
+  return tuple(objective.cond_fields) if isinstance(objective, Conditioned) else ()
 
 
 def supports(objective, capability: type) -> bool:
@@ -112,9 +138,10 @@ def declared(objective) -> list[str]:
   return [name for name, cap in CAPABILITIES.items() if supports(objective, cap)]
 
 
-def require(exp, capability: type, what: str):
-  """exp.objective when it has `capability`; else a ConfigError naming the family, `what` needed
-  it, what the objective lacks, and the shipped families that have it."""
+def require(exp, capability: type, what: str, needs: str | None = None):
+  """exp.objective when it has `capability`; else a ConfigError naming `what` needed it, `needs`
+  (what a user should train instead, e.g. "a generator with a mapping network (stylegan2)"),
+  the family, what its objective lacks and what it can do."""
   objective = exp.objective
   if supports(objective, capability):
     return objective
@@ -124,5 +151,5 @@ def require(exp, capability: type, what: str):
          f"its objective ({type(objective).__name__}) has {capability.__name__}'s members but "
          f"this configuration does not use them")
   has = f"; it can: {', '.join(declared(objective))}" if declared(objective) else ""
-  raise ConfigError(f"{what} needs a family with the {capability.__name__} capability "
-                    f"(ganjax/core/capabilities.py); model {name!r} has not: {why}{has}.")
+  raise ConfigError(f"{what} needs {needs or 'a family'} (the {capability.__name__} capability, "
+                    f"ganjax/core/capabilities.py); model {name!r} has none: {why}{has}.")

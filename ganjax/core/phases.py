@@ -61,7 +61,8 @@ class Family:
     [num, *sample_shape]` (float32, images in [-1, 1]); optionally `progress_metrics`, the
     metric names the training progress bar shows.
   ema: networks with an EMA copy (state.ema), used for sampling.
-  fields: the batch fields the objective reads; checked against the dataset before compiling.
+  fields: the batch fields the objective reads, as names or as {name: per-example shape (None:
+    any)}; checked against the dataset's schema before compiling (`reads`).
   frozen: {network: () -> flax variables} loaded once, never updated (state.frozen).
   """
   networks: Mapping[str, Any]
@@ -69,7 +70,7 @@ class Family:
   example_inputs: Mapping[str, tuple]
   objective: Any
   ema: tuple[str, ...] = ()
-  fields: tuple[str, ...] = ("image",)
+  fields: tuple[str, ...] | Mapping[str, tuple | None] = ("image",)
   frozen: Mapping[str, Callable[[], dict]] = dataclasses.field(default_factory=dict)
 
   def __post_init__(self):
@@ -93,6 +94,13 @@ class Family:
     names = [p.name for p in self.objective.phases]
     if len(set(names)) != len(names):
       raise ValueError(f"phase names must be unique, got {names}.")
+
+  @property
+  def reads(self) -> dict[str, tuple[int, ...] | None]:
+    """{field: the per-example shape the family expects, or None for any shape}."""
+    if isinstance(self.fields, Mapping):
+      return {f: None if s is None else tuple(s) for f, s in self.fields.items()}
+    return {f: None for f in self.fields}
 
   def owner(self, network: str) -> str:
     return next(p for p, nets in self.players.items() if network in nets)

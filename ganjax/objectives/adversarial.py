@@ -32,6 +32,7 @@ from ganjax.core.phases import Phase
 from ganjax.core.state import GANState
 from ganjax.nn.minibatch import mixes_examples
 from ganjax.objectives.generator_losses import adversarial
+from ganjax.objectives.samplers import LatentSampler
 
 
 class PenaltyInputs(NamedTuple):
@@ -75,7 +76,7 @@ class AuxTerm(Protocol):
 
 
 @dataclasses.dataclass(frozen=True)
-class AdversarialObjective:
+class AdversarialObjective(LatentSampler):
   """nets: the family's Networks; generator: *prior.generator_args(codes) -> samples [B, ...];
   critic: samples (and labels with `critic_reads_label`) -> DOutput (or logits); loss: a
   ganjax.losses entry on the logits; prior: draws the codes (ganjax/objectives/priors.py).
@@ -87,6 +88,8 @@ class AdversarialObjective:
   keep in `state.extras`. g_objective: what G minimises, a ganjax.objectives.generator_losses
   strategy. g_penalty: optional weight penalty on G's parameters added to G's loss.
 
+  Sampling (`sample(state, key, num, *, ema, cond, fix, truncation)`): LatentSampler
+  (ganjax/objectives/samplers.py); cond {"label": [num]} for conditional families.
   Truncation (`sample(..., truncation=psi)`): forwarded to the generator as its `truncation`
   keyword; only generators whose `__call__` takes one support it (`supports_truncation`).
   """
@@ -254,14 +257,6 @@ class AdversarialObjective:
     kwargs = {} if truncation is None else {"truncation": truncation}
     return self.nets.apply(state, self.generator, *self.prior.generator_args(codes), train=False,
                            ema=ema, **kwargs)[0]
-
-  def sample(self, state: GANState, key: jax.Array, num: int, *, ema: bool = True,
-             fix: dict | None = None, truncation=None) -> jax.Array:
-    """num samples [num, ...] float32 from the prior's codes, eval mode (EMA weights with `ema`);
-    `fix` replaces codes ({"label": 3}, {"z": z [num, latent]}: ganjax/objectives/priors.py);
-    truncation: psi of the truncation trick (generators with a `truncation` keyword)."""
-    return self.generate(state, self.prior.fix(self.prior.sample(key, num), fix), ema=ema,
-                         truncation=truncation)
 
 
 def takes_truncation(module) -> bool:

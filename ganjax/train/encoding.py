@@ -1,8 +1,8 @@
 """What experiments/encode.py does: map a .npy of images through a trained run's encoder E to
 latents z = E(x), and optionally decode them again to reconstructions G(E(x)).
 
-Any family whose objective has `encode(state, x, *, ema) -> z [B, latent]` and
-`decode(state, z, *, ema) -> images [B, H, W, C] in [-1, 1]` can encode (BiGAN / ALI, the VAE);
+Any family whose objective has the Encoder capability (ganjax/core/capabilities.py: `encode(state,
+x, *, ema) -> z [B, latent]`, `decode(state, z, *, ema) -> images`) can encode (BiGAN / ALI, VAE);
 the others raise a ConfigError saying so.
 """
 
@@ -13,6 +13,7 @@ import os
 import jax
 import numpy as np
 
+from ganjax.core.capabilities import Encoder, supports
 from ganjax.errors import ConfigError, DataFormatError
 from ganjax.images import to_uint8
 from ganjax.metrics.scoring import load_sample_file
@@ -25,8 +26,7 @@ ENCODING_FAMILIES = ("bigan", "vae")
 
 def check_can_encode(exp: Experiment) -> None:
   """ConfigError unless the run's objective can encode and decode."""
-  obj = exp.objective
-  if not (callable(getattr(obj, "encode", None)) and callable(getattr(obj, "decode", None))):
+  if not supports(exp.objective, Encoder):
     raise ConfigError(f"model {exp.config.model.name!r} has no encoder: encoding needs a family "
                       f"whose objective has encode and decode ({', '.join(ENCODING_FAMILIES)}); "
                       f"train one of those, e.g. experiments/configs/bigan_fashion_mnist.py.")

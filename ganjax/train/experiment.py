@@ -12,6 +12,7 @@ import optax
 
 from ganjax import parallel, xla_options
 from ganjax.backends import layer_set
+from ganjax.core.capabilities import Conditioned, cond_fields, require
 from ganjax.core.phases import Family
 from ganjax.core.state import GANState
 from ganjax.data.sources import DatasetSpec, dataset_spec
@@ -119,16 +120,41 @@ class Experiment:
                    compiler_options=self.compiler_options)
 
   def sample(self, state: GANState, key: jax.Array, num: int, *, ema: bool = True,
-             fix: dict | None = None, truncation: float | None = None) -> jax.Array:
-    """num samples [num, *data_shape] float32 (images in [-1, 1]) from the family's sampler;
-    `fix` ({code: scalar or [num, ...] array}, traced) replaces the prior's codes
+             fix: dict | None = None, truncation: float | None = None,
+             cond: dict | None = None) -> jax.Array:
+    """num samples [num, *data_shape] float32 (images in [-1, 1]) from the family's sampler.
+
+    cond: {batch field: model-batch array [num, *field shape] (or a scalar label)}, the data the
+    samples are conditioned on (labels, a low-resolution image, token ids, a source image),
+    checked against the family's `cond_fields` and the dataset's schema (`check_cond`); fix:
+    {code: scalar or [num, ...] array}, traced, replaces the prior's codes
     (ganjax/objectives/priors.py, ganjax/sampling_grids.py); truncation: psi of the truncation
     trick (traced, so a sweep compiles once), for families that support it
     (ganjax/sampling.py `check_truncation`)."""
     kwargs = {} if fix is None else {"fix": fix}  # samplers without codes take no `fix`
     if truncation is not None:
       kwargs["truncation"] = jax.numpy.float32(truncation)
+    if cond is not None:
+      kwargs["cond"] = self.check_cond(cond, num)
     return self._sample(state, key, num, ema=ema, **kwargs)
+
+  def check_cond(self, cond: Mapping, num: int) -> dict:
+    """cond as model-batch arrays of the schema's dtypes; ConfigError for a field the family does
+    not take or the dataset lacks, or a per-example shape other than the schema's."""
+    require(self, Conditioned, "sampling with cond")
+    out = {}
+    for name, value in dict(cond).items():
+      if name not in self.spec.fields:
+        raise ConfigError(f"cond field {name!r} is not a field of dataset "
+                          f"{self.config.dataset.name!r} (fields: {list(self.spec.fields)}).")
+      field = self.spec.field(name)
+      value = jax.numpy.asarray(value, field.dtype)
+      if value.ndim and tuple(value.shape[1:]) != field.shape:
+        raise ConfigError(f"cond[{name!r}] has per-example shape {tuple(value.shape[1:])}, but "
+                          f"dataset {self.config.dataset.name!r} has {name!r} of shape "
+                          f"{field.shape}; pass [num, {', '.join(map(str, field.shape))}].")
+      out[name] = value
+    return out
 
 
 def build_experiment(config, workdir: str | None = None) -> Experiment:
@@ -152,11 +178,19 @@ def build_experiment(config, workdir: str | None = None) -> Experiment:
 
 
 def check_fields(config, family: Family, spec: DatasetSpec) -> None:
-  missing = [f for f in family.fields if f not in spec.fields]
+  """ConfigError unless the dataset has every field the family reads, with the shape it expects."""
+  reads = family.reads
+  missing = [f for f in reads if f not in spec.fields]
   if missing:
-    raise ConfigError(f"model {config.model.name!r} reads batch fields {list(family.fields)} but "
+    raise ConfigError(f"model {config.model.name!r} reads batch fields {list(reads)} but "
                       f"dataset {config.dataset.name!r} provides {list(spec.fields)} (missing "
                       f"{missing}); pick a dataset with those fields (config.dataset.name).")
+  for name, shape in reads.items():
+    have = spec.field(name).shape
+    if shape is not None and tuple(shape) != have:
+      raise ConfigError(f"model {config.model.name!r} reads field {name!r} of shape {tuple(shape)} "
+                        f"per example, but dataset {config.dataset.name!r} has {name!r} of shape "
+                        f"{have}; fix config.model (or pick a dataset whose {name!r} matches).")
 
 
 def build_player_optimizers(config, family: Family) -> dict[str, optax.GradientTransformation]:
@@ -186,7 +220,11 @@ def check_sample_shape(exp: Experiment) -> None:
                           f"{tuple(out.shape[1:])}, but dataset {exp.config.dataset.name!r} has "
                           f"{exp.data_shape}; fix config.model so they match.")
     return
-  out = jax.eval_shape(lambda s, k: exp.objective.sample(s, k, 2), state, jax.random.PRNGKey(0))
+  needed = cond_fields(exp.objective) and exp.objective.required_cond
+  cond = {needed[0]: exp.spec.example(needed[0], 2)} if needed else None
+  kwargs = {} if cond is None else {"cond": cond}
+  out = jax.eval_shape(lambda s, k, **kw: exp.objective.sample(s, k, 2, **kw), state,
+                       jax.random.PRNGKey(0), **kwargs)
   if tuple(out.shape[1:]) != exp.data_shape:
     raise ConfigError(f"model {exp.config.model.name!r} makes samples of shape {tuple(out.shape[1:])} "
                       f"but dataset {exp.config.dataset.name!r} has {exp.data_shape}; fix "

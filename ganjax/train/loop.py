@@ -20,6 +20,7 @@ from ganjax.metrics.periodic import PeriodicEvaluator
 from ganjax.metrics.toy_report import report_mixture
 from ganjax.reporting import MetricWriter, progress_bar
 from ganjax.core import guard
+from ganjax.core.capabilities import progress_metrics
 from ganjax.core.keys import fixed_noise_key
 from ganjax.core.state import GANState
 from ganjax.runtime import runtime_of
@@ -136,7 +137,7 @@ def _train(exp, config, workdir: str) -> GANState:
           metrics["steps_per_sec"] = (done - last_step) / max(now - last_time, 1e-9)
           last_time, last_step = now, done
           writer.write_scalars(done, metrics)
-          bar.set_postfix({k: f"{metrics[k]:.3f}" for k in getattr(exp.objective, "progress_metrics", ())
+          bar.set_postfix({k: f"{metrics[k]:.3f}" for k in progress_metrics(exp.objective)
                            if k in metrics}, refresh=False)
           _check_tripped(state, ckpt, max_bad)
         if sample_every and (done % sample_every == 0 or done == total):

@@ -30,10 +30,11 @@ from ganjax.core.outputs import as_output
 from ganjax.core.phases import Phase
 from ganjax.core.state import GANState
 from ganjax.objectives.priors import GaussianPrior
+from ganjax.objectives.samplers import LatentSampler
 
 
 @dataclasses.dataclass(frozen=True)
-class BiGANObjective:
+class BiGANObjective(LatentSampler):
   """nets: {"g": z -> images, "e": images -> z, "d": (images, z) -> DOutput}; loss: a
   ganjax.losses entry with its options bound; field: the batch field of the real images."""
   nets: Networks
@@ -103,12 +104,6 @@ class BiGANObjective:
   def generate(self, state: GANState, codes: dict, *, ema: bool = True) -> jax.Array:
     """G(codes["z"]) [n, H, W, C] float32 in [-1, 1], eval mode (EMA weights with `ema`)."""
     return self.nets.apply(state, "g", *self.prior.generator_args(codes), train=False, ema=ema)[0]
-
-  def sample(self, state: GANState, key: jax.Array, num: int, *, ema: bool = True,
-             fix: dict | None = None) -> jax.Array:
-    """num images [num, H, W, C] in [-1, 1] of z ~ N(0, I); `fix` replaces codes ({"z": [num,
-    latent]})."""
-    return self.generate(state, self.prior.fix(self.prior.sample(key, num), fix), ema=ema)
 
   def encode(self, state: GANState, x: jax.Array, *, ema: bool = True) -> jax.Array:
     """E(x): latents [B, latent] float32 of images x [B, H, W, C] in [-1, 1], eval mode."""

@@ -25,11 +25,12 @@ from ganjax.core.networks import Networks
 from ganjax.core.outputs import as_output
 from ganjax.core.phases import Phase
 from ganjax.core.state import GANState
+from ganjax.objectives.samplers import TranslationSampler
 from ganjax.objectives.translation_terms import l1
 
 
 @dataclasses.dataclass(frozen=True)
-class Pix2PixObjective:
+class Pix2PixObjective(TranslationSampler):
   """nets: {"g": source -> image, "d": concat(source, image) -> DOutput map};
   loss: a ganjax.losses entry with its options bound."""
   nets: Networks

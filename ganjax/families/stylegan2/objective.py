@@ -116,6 +116,24 @@ class StyleGAN2Objective(AdversarialObjective):
     return (*phases, Phase("g_pl", self.generator_player, self.path_length_loss,
                            every=self.pl_every))
 
+  # ---------------------------------------------------------------- the style space W
+
+  @property
+  def noise_dim(self) -> int:
+    return self.prior.noise_dim
+
+  def map(self, state: GANState, z: jax.Array, *, ema: bool = True, truncation=None) -> jax.Array:
+    """z [B, z_dim] -> ws [B, num_ws, w_dim], eval mode (w_avg untouched); truncation: psi."""
+    kwargs = {} if truncation is None else {"truncation": truncation}
+    return self.nets.apply(state, self.generator, z, train=False, ema=ema, method="map",
+                           **kwargs)[0]
+
+  def synthesize(self, state: GANState, ws: jax.Array, noise: jax.Array, *,
+                 ema: bool = True) -> jax.Array:
+    """ws [B, num_ws, w_dim], noise [B, noise_dim] -> images [B, H, W, C] float32, eval mode."""
+    return self.nets.apply(state, self.generator, ws, noise, train=False, ema=ema,
+                           method="synthesize")[0]
+
   def path_length_loss(self, g_params, state: GANState, batch, key):
     kz, ky = jax.random.split(key)
     n = batch[self.field].shape[0] // self.pl_batch_shrink

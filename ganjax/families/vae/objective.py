@@ -30,6 +30,7 @@ from ganjax.core.networks import Networks
 from ganjax.core.phases import Phase
 from ganjax.core.state import GANState
 from ganjax.objectives.priors import GaussianPrior
+from ganjax.objectives.samplers import LatentSampler
 
 LIKELIHOODS = ("bernoulli", "gaussian")
 
@@ -52,7 +53,7 @@ def log_likelihood(x: jax.Array, a: jax.Array, likelihood: str, sigma: float = 0
 
 
 @dataclasses.dataclass(frozen=True)
-class ELBOObjective:
+class ELBOObjective(LatentSampler):
   nets: Networks
   latent_dim: int
   player: str = "vae"
@@ -108,9 +109,3 @@ class ELBOObjective:
   def generate(self, state: GANState, codes: dict, *, ema: bool = True) -> jax.Array:
     """The decoded codes: images [n, H, W, C] in [-1, 1] of codes {"z": [n, latent]}."""
     return self.decode(state, codes["z"], ema=ema)
-
-  def sample(self, state: GANState, key: jax.Array, num: int, *, ema: bool = True,
-             fix: dict | None = None) -> jax.Array:
-    """num images [num, H, W, C] in [-1, 1]: decoded z ~ N(0, I) (the prior's one normal draw
-    from `key`); `fix` replaces codes ({"z": [num, latent]})."""
-    return self.generate(state, self.prior.fix(self.prior.sample(key, num), fix), ema=ema)
