@@ -9,6 +9,11 @@ Every layer takes flax's constructor arguments and has flax's parameter names an
   batch_norm      `channel_stats.BatchNorm`: per-channel sums as matrix-vector products
   dropout         `dropout.Dropout`: masks from `threefry.random_bits` (not flax's masks)
   dense           flax's `nn.Dense`
+  pixel_shuffle, embed   flax's (ganjax/nn/layers.py)
+
+The fast convolutions are 2-D: a layer of another rank (1-D, 3-D), or a transposed convolution
+with padding other than "SAME", is built from flax's class instead, per layer, when the model is
+built (`per_layer`), so 3-D families run under runtime.layers = "auto" too.
 
 The convolutions run XLA's kernels or, with kernels="onednn", oneDNN's where they apply
 (kernels/onednn.py). `resolve_conv_kernels` makes that choice per run.
@@ -61,12 +66,26 @@ def resolve_conv_kernels(kernels: str, dtype, axis_name: str | None) -> str:
   return "onednn" if usable else "xla"
 
 
+def per_layer(fast, fallback, *, transpose: bool):
+  """A layer constructor that builds `fast` for a 2-D kernel (and "SAME" padding, for transposed
+  convolutions) and `fallback` (flax's class) otherwise. Both are classes named as flax's, so
+  unnamed layers get the same parameter paths either way."""
+
+  def build(features, kernel_size, *args, **kwargs):
+    padding = kwargs.get("padding", args[1] if len(args) > 1 else "SAME")
+    same = isinstance(padding, str) and padding.upper() == "SAME"
+    use_fast = len(tuple(kernel_size)) == 2 and (same or not transpose)
+    return (fast if use_fast else fallback)(features, kernel_size, *args, **kwargs)
+  return build
+
+
 @functools.lru_cache(maxsize=None)
 def cpu_layers(kernels: str = "xla") -> Layers:
   """The XLA:CPU set with convolution kernels "xla" or "onednn" (one object per choice, so
   modules built from it compare and hash equal across calls)."""
   if kernels not in KERNELS:
     raise ValueError(f"kernels must be one of {KERNELS}, got {kernels!r}.")
-  return Layers(conv=functools.partial(Conv, kernels=kernels),
-                conv_transpose=functools.partial(ConvTranspose, kernels=kernels),
+  return Layers(conv=per_layer(functools.partial(Conv, kernels=kernels), nn.Conv, transpose=False),
+                conv_transpose=per_layer(functools.partial(ConvTranspose, kernels=kernels),
+                                         nn.ConvTranspose, transpose=True),
                 batch_norm=BatchNorm, dropout=Dropout, dense=nn.Dense, name=f"cpu({kernels})")
