@@ -28,6 +28,13 @@ Truncation trick (BigGAN, StyleGAN2; checked against the model):
   --truncation=PSI    1 leaves samples unchanged, 0 gives the mean (StyleGAN2: the average w;
                       BigGAN: z = 0 for the class); lower psi trades variety for fidelity
 
+Conditioning as data (any family that takes `cond`; ganjax/core/capabilities.py):
+
+  --cond=FILE.npz     one array per field, in the dataset's stored form, one sample per row:
+                      np.savez(f, label=labels) (classes), np.savez(f, lr=uint8 [N, h, w, c])
+                      (super-resolution), np.savez(f, tokens=int [N, T]) (text); families that
+                      sample from an input use the first --num test examples without it
+
 EMA generator weights by default (--noema for the raw generator). --seed picks the codes.
 """
 
@@ -58,6 +65,8 @@ _GRID = flags.DEFINE_enum("grid", None, ["classes", "codes", "interpolate", "mix
 _ROWS = flags.DEFINE_integer("rows", None, "Rows per code (--grid=codes, default 5), latent "
                              "pairs (--grid=interpolate, default 8) or row sources (--grid=mixing, "
                              "default 5).")
+_COND = flags.DEFINE_string("cond", None, "An .npz of conditioning fields (labels, a low-resolution "
+                            "image, token ids), one sample per row (see the module docstring).")
 flags.mark_flags_as_required(["workdir", "out"])
 
 
@@ -68,7 +77,7 @@ def main(argv):
     path, shape = write_samples(_WORKDIR.value, _OUT.value, num=_NUM.value, ema=_EMA.value,
                                 seed=_SEED.value, step=_STEP.value, label=_LABEL.value,
                                 code=_CODE.value, grid=_GRID.value, rows=_ROWS.value,
-                                truncation=_TRUNCATION.value)
+                                truncation=_TRUNCATION.value, cond=_COND.value)
   except GanjaxError as e:
     sys.exit(f"ganjax: {type(e).__name__}: {e}")
   print(f"wrote {path} {shape}")

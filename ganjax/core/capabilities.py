@@ -18,6 +18,8 @@ sees names the family, the capability and what its objective lacks:
   Encoder      encode(state, x, *, ema) -> z [B, latent]; decode(state, z, *, ema) -> samples.
   StyleSpace   map(state, z, *, ema, truncation) -> ws [B, num_ws, w_dim]; synthesize(state, ws,
                noise, *, ema) -> images; `noise_dim` (StyleGAN2's mixing grids and PPL).
+  Renders      render(samples) -> images [n, H, W, C] float32 in [-1, 1]: how samples that are not
+               images (voxels, point sets) are drawn in grids.
 
 Membership is structural (typing.runtime_checkable): an objective has a capability when it has the
 members, with no registration. `Conditional` and `Truncatable` also check the value (a prior with
@@ -85,9 +87,10 @@ class StyleSpace(Protocol):
   def synthesize(self, state, ws, noise, *, ema: bool = True): ...
 
 
-CAPABILITIES = {"sample": Sampler, "cond": Conditioned, "codes": CodeSampler, "conditional": Conditional,
-                "truncation": Truncatable, "translate": Translator, "encode": Encoder,
-                "style space": StyleSpace}
+
+@runtime_checkable
+class Renders(Protocol):
+  def render(self, samples): ...  # samples [n, *sample shape] -> images [n, H, W, C] in [-1, 1]
 
 
 @runtime_checkable
@@ -98,6 +101,12 @@ class Reports(Protocol):
 def progress_metrics(objective) -> tuple[str, ...]:
   """The metrics a run's progress bar shows (none unless the objective Reports them)."""
   return tuple(objective.progress_metrics) if isinstance(objective, Reports) else ()
+
+
+CAPABILITIES = {"sample": Sampler, "cond": Conditioned, "render": Renders, "codes": CodeSampler,
+                "conditional": Conditional,
+                "truncation": Truncatable, "translate": Translator, "encode": Encoder,
+                "style space": StyleSpace}
 
 
 def num_classes(objective) -> int:

@@ -18,6 +18,7 @@ from ganjax.core.state import GANState
 from ganjax.data.sources import DatasetSpec, dataset_spec
 from ganjax.errors import ConfigError
 from ganjax.families import BuildContext, build_family
+from ganjax.objectives.samplers import check_cond
 from ganjax.optimizers import build_optimizer
 from ganjax.runtime import runtime_of
 from ganjax.train import dispatch
@@ -134,14 +135,15 @@ class Experiment:
     kwargs = {} if fix is None else {"fix": fix}  # samplers without codes take no `fix`
     if truncation is not None:
       kwargs["truncation"] = jax.numpy.float32(truncation)
-    if cond is not None:
-      kwargs["cond"] = self.check_cond(cond, num)
+    if cond is not None or (cond_fields(self.objective) and self.objective.required_cond):
+      kwargs["cond"] = self.check_cond(cond or {}, num)
     return self._sample(state, key, num, ema=ema, **kwargs)
 
   def check_cond(self, cond: Mapping, num: int) -> dict:
     """cond as model-batch arrays of the schema's dtypes; ConfigError for a field the family does
     not take or the dataset lacks, or a per-example shape other than the schema's."""
     require(self, Conditioned, "sampling with cond")
+    check_cond(self.objective, cond, num)  # only fields it takes; one of those it needs
     out = {}
     for name, value in dict(cond).items():
       if name not in self.spec.fields:

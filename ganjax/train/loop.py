@@ -20,10 +20,11 @@ from ganjax.metrics.periodic import PeriodicEvaluator
 from ganjax.metrics.toy_report import report_mixture
 from ganjax.reporting import MetricWriter, progress_bar
 from ganjax.core import guard
-from ganjax.core.capabilities import progress_metrics
+from ganjax.core.capabilities import Renders, progress_metrics, supports
 from ganjax.core.keys import fixed_noise_key
 from ganjax.core.state import GANState
 from ganjax.runtime import runtime_of
+from ganjax.sampling import as_images, dataset_cond
 from ganjax.sampling_grids import render_grid, training_layout
 from ganjax.train.dispatch import plan_blocks, stage_block
 from ganjax.train.experiment import build_experiment
@@ -41,17 +42,19 @@ def write_sample_grid(exp, state: GANState, workdir: str, step: int) -> str | No
   input | translation | reconstruction (or target) for translation families, else
   num_grid_samples in a square. Every process computes (the state may span all of them);
   process 0 writes."""
-  if len(exp.data_shape) != 3:
-    return None
   key, num = fixed_noise_key(exp.config), exp.config.get("num_grid_samples", 64)
+  if len(exp.data_shape) != 3 and not supports(exp.objective, Renders):
+    return None
   layout = None if is_translator(exp.objective) else training_layout(exp, key, num)
   if is_translator(exp.objective):  # fixed test inputs: input | output | reconstruction or target
     images, ncols = translation_grid(exp, state, num)
     images = images.astype("float32") / 127.5 - 1.0
-  elif layout is None:
-    images, ncols = exp.sample(state, key, num), None
+  elif layout is None:  # samples of the fixed noise, conditioned on the first test inputs if need be
+    cond = dataset_cond(exp, num)
+    num = num if cond is None else len(next(iter(cond.values())))
+    images, ncols = as_images(exp, exp.sample(state, key, num, cond=cond)), None
   else:
-    images, ncols = render_grid(exp, state, layout), layout.cols
+    images, ncols = as_images(exp, render_grid(exp, state, layout)), layout.cols
   if jax.process_index() != 0:
     return None
   path = os.path.join(workdir, "samples", f"step_{step:07d}.png")

@@ -9,12 +9,14 @@ import os
 import jax
 import ml_collections
 import numpy as np
+from absl import logging
 
 from ganjax.checkpoint import Checkpointer
 from ganjax.core.state import GANState
 from ganjax.errors import CheckpointError, ConfigError
 from ganjax.images import image_grid, save_png, to_uint8
-from ganjax.sampling import check_truncation, draw_samples
+from ganjax.sampling import (as_images, check_truncation, dataset_cond, draw_samples,
+                             load_cond_file)
 from ganjax.sampling_grids import GRIDS, grid_layout, render_grid, sample_fix
 from ganjax.style_space import check_style_space, mixing_grid
 from ganjax.train.experiment import Experiment, build_experiment
@@ -48,8 +50,8 @@ def restore_state(exp: Experiment, workdir: str, step: int | None = None) -> GAN
 def write_samples(workdir: str, out: str, *, num: int | None = None, ema: bool = True,
                   seed: int = 0, step: int | None = None, label: int | None = None,
                   code: int | None = None, grid: str | None = None,
-                  rows: int | None = None,
-                  truncation: float | None = None) -> tuple[str, tuple[int, ...]]:
+                  rows: int | None = None, truncation: float | None = None,
+                  cond: str | None = None) -> tuple[str, tuple[int, ...]]:
   """Writes samples to `out` (.npy array or .png grid); returns (path, array shape).
 
   num: samples (default 64), or with `grid` the columns per row (default 10; --grid=codes: one
@@ -58,8 +60,11 @@ def write_samples(workdir: str, out: str, *, num: int | None = None, ema: bool =
   style-mixing grid, ganjax/style_space.py: --rows row sources (default 5) x --num column sources
   (default 6)), PNG only; rows: rows per code block (codes, default 5) or latent pairs
   (interpolate, default 8). truncation: psi of
-  the truncation trick (BigGAN, StyleGAN2). Every flag is checked against the run's model
-  before its checkpoint is read."""
+  the truncation trick (BigGAN, StyleGAN2). cond: an .npz of conditioning fields in the
+  dataset's stored form (`ganjax.sampling.load_cond_file`; one sample per row, so --num defaults
+  to its rows); families that sample from an input (super-resolution, text) condition on the
+  first --num test examples without it. Every flag is checked against the run's model before its
+  checkpoint is read."""
   if num is not None and num <= 0:
     raise ConfigError(f"--num must be positive, got {num}.")
   ext = os.path.splitext(out)[1].lower()
@@ -72,6 +77,22 @@ def write_samples(workdir: str, out: str, *, num: int | None = None, ema: bool =
   if grid is None and rows is not None:
     raise ConfigError("--rows goes with --grid=codes or --grid=interpolate.")
   exp = build_experiment(load_config(workdir))
+  conditioning = None
+  if cond is not None:
+    if grid is not None:
+      raise ConfigError("--cond conditions plain samples; drop --grid (or --cond).")
+    conditioning = load_cond_file(exp, cond)
+    rows_given = len(next(iter(conditioning.values())))
+    if num is not None and num != rows_given:
+      raise ConfigError(f"--num={num} but the --cond file holds {rows_given} rows; drop --num "
+                        f"(one sample per row) or pass {rows_given}.")
+    num = rows_given
+  elif grid is None:
+    conditioning = dataset_cond(exp, 64 if num is None else num)
+    if conditioning is not None:
+      num = len(next(iter(conditioning.values())))
+      logging.info("conditioning on the first %d test examples (pass --cond=FILE.npz for others)",
+                   len(next(iter(conditioning.values()))))
   if grid is not None and len(exp.data_shape) != 3:
     raise ConfigError(f"--grid={grid} draws an image grid, but model {exp.config.model.name!r} "
                       f"makes samples of shape {exp.data_shape}; write them to a .npy instead.")
@@ -95,9 +116,13 @@ def write_samples(workdir: str, out: str, *, num: int | None = None, ema: bool =
     save_png(out, image_grid(samples, ncols=layout.cols))
     return out, samples.shape
   samples = draw_samples(exp, state, 64 if num is None else num, ema=ema, seed=seed, fix=fix,
-                         truncation=truncation)
+                         truncation=truncation, cond=conditioning)
   if ext == ".npy":
     np.save(out, samples)
-  else:
-    save_png(out, image_grid(samples))
+    return out, samples.shape
+  images = samples if samples.dtype == np.uint8 else as_images(exp, samples)
+  if images is None:
+    raise ConfigError(f"model {exp.config.model.name!r} makes samples of shape {exp.data_shape} "
+                      f"and draws no picture of them (no Renders capability); write a .npy.")
+  save_png(out, image_grid(to_uint8(np.asarray(images))))
   return out, samples.shape
