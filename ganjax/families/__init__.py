@@ -1,18 +1,27 @@
 """Family registry: `config.model.name` -> a factory that builds the family's networks, players
 and objective (ganjax/core/phases.py, `Family`).
 
-A family is one folder: `networks.py` (plain flax, layers from the injected set), an objective
-(its own or a shared one from ganjax/objectives), and `family.py` with the factory:
+A family is one folder: `networks.py` (plain flax, layers from the injected set; networks several
+families share live in ganjax/nn/), an objective (its own or a shared one from ganjax/objectives),
+and `family.py` with `defaults()` (every hyperparameter it reads, with its paper value and source)
+and the factory:
+
+  def defaults():
+    return dict(model=dict(latent_dim=100,      # Paper et al., Sec. 4
+                           d_widths=(32, 64)))  # ...
 
   @FAMILIES.register("my_gan")
   def build(config, ctx: BuildContext) -> Family:
+    hp = hyperparameters(config, defaults())       # ganjax/families/checks.py
     g = MyG(ctx.spec.shape, layers=ctx.layers)
-    d = MyD(layers=ctx.layers)
-    ...
-    return Family(networks={"g": g, "d": d}, players={"g": ("g",), "d": ("d",)}, ...)
+    d = MyD(widths(hp, "model.d_widths"), layers=ctx.layers)
+    return latent_gan_family(config, ctx, g, d, latent=latent_dim(hp))  # ganjax/families/assembly.py
 
 Its default config is `experiments/configs/<family>_<dataset>.py`. Every folder here with a
-`family.py` is found and imported on the first lookup: adding a family edits nothing else.
+`family.py` is found and imported on the first lookup: adding a family edits nothing else. A family
+imports no other family's modules: what several share is in assembly.py (building a Family),
+checks.py (hyperparameters and their checks) and shared.py (shared hyperparameter blocks and
+network builders).
 """
 
 from __future__ import annotations
@@ -26,7 +35,6 @@ from typing import Any
 import jax.numpy as jnp
 
 from ganjax.core.phases import Family
-from ganjax.errors import ConfigError
 from ganjax.nn.layers import PLAIN, Layers
 from ganjax.registry import Registry
 
@@ -43,17 +51,6 @@ class BuildContext:
   layers: Layers = PLAIN
   dtype: Any = jnp.float32
   axis_name: str | None = None
-
-
-def model_number(cfg, field: str, default, *, minimum=1, integer: bool = False):
-  """config.model.<field> (or `default`), checked to be a number (an int with `integer`) >=
-  `minimum`; a ConfigError naming the field otherwise."""
-  value = cfg.get(field, default)
-  kinds = (int,) if integer else (int, float)
-  if isinstance(value, bool) or not isinstance(value, kinds) or value < minimum:
-    kind = "an integer" if integer else "a number"
-    raise ConfigError(f"model.{field} must be {kind} >= {minimum}, got {value!r}.")
-  return value
 
 
 def builtin_names() -> list[str]:

@@ -3,11 +3,8 @@ deterministic convolutional encoder E and a joint discriminator D(x, z) (network
 the BiGAN objective (objective.py). Players: "g" trains G and E together, "d" trains D; EMA copies
 of G and E are used for sampling and encoding (experiments/encode.py).
 
-config.model: latent_dim, g_base_features (128), g_mid_features (64), g_norm ("batch"),
-d_features ((64, 128), D's x branch), e_features (default d_features, E's trunk), d_z_features
-(256, D's z branch), d_hidden (512, D's joint layer), dropout_rate (0.4), spectral_norm (False).
-Training: config.loss / loss_kwargs (the adversarial loss), config.d_steps. One optimizer per
-player: config.optimizers.g and config.optimizers.d.
+Hyperparameters: defaults() below, updated by the config (config.model, config.loss /
+loss_kwargs, config.d_steps). One optimizer per player: config.optimizers.g and .d.
 """
 
 from __future__ import annotations
@@ -15,15 +12,29 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
-from ganjax.core.networks import Networks
-from ganjax.core.phases import Family
 from ganjax.errors import ConfigError
-from ganjax.families import FAMILIES, BuildContext, model_number
+from ganjax.families import FAMILIES, BuildContext
+from ganjax.families.assembly import adversarial_loss, game
 from ganjax.families.bigan.networks import BiGANEncoder, JointDiscriminator
 from ganjax.families.bigan.objective import BiGANObjective
-from ganjax.families.dcgan.family import check_image_shape, dcgan_generator
-from ganjax.families.latent_gan import latent_dim_of
-from ganjax.losses import get_loss
+from ganjax.families.checks import hyperparameters, image_shape, latent_dim, number, widths
+from ganjax.families.shared import DCGAN_CRITIC, DCGAN_GENERATOR, critic_trunk, dcgan_generator
+
+
+def defaults() -> dict:
+  """Donahue et al. 2017 on DCGAN's networks (ganjax/families/shared.py); D's z branch and joint
+  layer are ganjax's sizes."""
+  return dict(
+      model=dict(
+          latent_dim=50,  # Donahue et al. 2017, Sec. 4.1 (MNIST): a 50-d latent
+          e_features=None,  # E's DCGAN trunk; None: d_features (E mirrors D's x branch)
+          d_z_features=256,  # ganjax's: D's z branch, Dense(256) LeakyReLU(0.2)
+          d_hidden=512,  # ganjax's: D's joint layer, Dense(512) LeakyReLU(0.2) Dropout
+          **DCGAN_GENERATOR, **DCGAN_CRITIC),
+      loss="non_saturating",  # Donahue et al.: the GAN game, G and E on the non-saturating side
+      loss_kwargs={},
+      d_steps=1,  # Donahue et al.: one D update per G/E update
+  )
 
 
 def _check_unsupported(config) -> None:
@@ -36,34 +47,28 @@ def _check_unsupported(config) -> None:
     used.append("augment")
   if config.get("g_objective", "adversarial") != "adversarial":
     used.append("g_objective")
-  for field in ("minibatch_stddev", "minibatch_discrimination"):
-    if config.model.get(field, False):
-      used.append(f"model.{field}")
   if used:
     raise ConfigError(f"model 'bigan' does not support {used}; remove them from the config "
                       f"(BiGAN trains with config.loss, config.loss_kwargs and config.d_steps).")
 
 
 @FAMILIES.register("bigan")
-def build(config, ctx: BuildContext) -> Family:
-  cfg = config.model
-  check_image_shape("bigan", ctx.spec.shape)
+def build(config, ctx: BuildContext):
+  hp = hyperparameters(config, defaults())
+  image_shape("bigan", ctx.spec.shape, divisor=4)
   _check_unsupported(config)
-  latent = latent_dim_of(config)
-  d_features = tuple(cfg.get("d_features", (64, 128)))
-  g = dcgan_generator(cfg, ctx)
-  e = BiGANEncoder(latent, tuple(cfg.get("e_features", d_features)), dtype=ctx.dtype,
-                   layers=ctx.layers)
-  d = JointDiscriminator(d_features, model_number(cfg, "d_z_features", 256, integer=True),
-                         model_number(cfg, "d_hidden", 512, integer=True), cfg.get("dropout_rate", 0.4),
-                         cfg.get("spectral_norm", False), dtype=ctx.dtype, layers=ctx.layers)
-  nets = Networks({"g": g, "e": e, "d": d})
+  latent = latent_dim(hp)
+  trunk = critic_trunk(hp)
+  e_features = trunk["features"] if hp.model.e_features is None else widths(hp, "model.e_features")
+  g = dcgan_generator(hp, ctx)
+  e = BiGANEncoder(latent, e_features, dtype=ctx.dtype, layers=ctx.layers)
+  d = JointDiscriminator(trunk["features"], number(hp, "model.d_z_features", integer=True),
+                         number(hp, "model.d_hidden", integer=True), trunk["dropout_rate"],
+                         trunk["spectral_norm"], dtype=ctx.dtype, layers=ctx.layers)
   field = ctx.spec.data_field
-  objective = BiGANObjective(nets, get_loss(config.get("loss", "non_saturating"),
-                                            **dict(config.get("loss_kwargs", {}))),
-                             latent, field, config.get("d_steps", 1), ctx.axis_name)
   z = jax.ShapeDtypeStruct((1, latent), jnp.float32)
-  return Family(networks=nets.modules, players={"g": ("g", "e"), "d": ("d",)},
-                example_inputs={"g": (z,), "e": (ctx.spec.example(),),
-                                "d": (ctx.spec.example(), z)},
-                objective=objective, ema=("g", "e"), fields=(field,))
+  return game({"g": g, "e": e, "d": d}, {"g": ("g", "e"), "d": ("d",)},
+              {"g": (z,), "e": (ctx.spec.example(),), "d": (ctx.spec.example(), z)},
+              lambda nets: BiGANObjective(nets, adversarial_loss(hp), latent, field,
+                                          number(hp, "d_steps", integer=True), ctx.axis_name),
+              ema=("g", "e"), fields=(field,))

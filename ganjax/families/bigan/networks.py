@@ -19,7 +19,7 @@ import jax
 import jax.numpy as jnp
 
 from ganjax.core.outputs import DOutput
-from ganjax.families.dcgan.networks import INIT, DCGANTrunk
+from ganjax.nn.dcgan import INIT, DCGANTrunk
 from ganjax.nn.layers import PLAIN, Layers
 from ganjax.nn.spectral_norm import maybe_spectral_norm
 

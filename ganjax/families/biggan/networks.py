@@ -1,5 +1,5 @@
 """BigGAN-lite (Brock et al. 2019) at CIFAR scale, for square images of any size divisible by 8:
-SNGAN's ResNet (ganjax/families/sngan/networks.py) with BigGAN's additions.
+SNGAN's ResNet (ganjax/nn/resnet.py) with BigGAN's additions.
 
 Generator:  z [B, latent] split into 4 equal chunks (hierarchical latents); y = shared class
             embedding [B, embed_dim]. Dense(chunk_0) -> [B, s, s, F] (s = H / 8) -> 3 x
@@ -27,7 +27,7 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
-from ganjax.families.sngan.networks import UP_BLOCKS, output_layer
+from ganjax.nn.resnet import UP_BLOCKS, output_layer
 from ganjax.nn.attention import SelfAttention
 from ganjax.nn.layers import PLAIN, Layers
 from ganjax.nn.resnet_blocks import GeneratorBlock

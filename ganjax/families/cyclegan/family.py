@@ -4,58 +4,58 @@ adversarial + cycle + identity objective (objective.py), for unpaired datasets (
 and "b", e.g. sneaker2boot). Players: "g" trains g_ab and g_ba (EMA copies translate), "d" trains
 d_a and d_b and keeps pool_a and pool_b.
 
-config.model: g_features (64: F of c7s1-F; the ResNet's widths are F, 2F, 4F), g_blocks (6
-residual blocks), d_features ((64, 128, 256)), norm ("instance"), cycle_weight (10),
-identity_weight (0.5, a multiple of cycle_weight; 0 = no identity term), pool_size (50 past
-fakes per critic; 1 keeps the critics nearly on the newest fakes). Training: config.loss / loss_kwargs ("least_squares", the
-reference's LSGAN); optimizers g and d.
+Hyperparameters: defaults() below, updated by the config (config.model, config.loss /
+loss_kwargs); optimizers g and d.
 """
 
 from __future__ import annotations
 
-from ganjax.core.networks import Networks
-from ganjax.core.phases import Family
-from ganjax.errors import ConfigError
-from ganjax.families import FAMILIES, BuildContext, model_number
+from ganjax.families import FAMILIES, BuildContext
+from ganjax.families.assembly import adversarial_loss, translator_pair
+from ganjax.families.checks import hyperparameters, image_shape, number, one_of, unpaired, widths
 from ganjax.families.cyclegan.networks import ResnetGenerator
 from ganjax.families.cyclegan.objective import CycleGANObjective
-from ganjax.losses import get_loss
+from ganjax.families.shared import NORMS
 from ganjax.nn.image_pool import ImagePool
 from ganjax.nn.patchgan import PatchDiscriminator
 
 
-def check_unpaired(family: str, config, spec, divisor: int) -> None:
-  """ConfigError unless the dataset has domains "a" and "b" whose H and W divide by `divisor`."""
-  if tuple(spec.domains) != ("a", "b"):
-    raise ConfigError(f"{family} needs an unpaired dataset such as "
-                      f"{'sneaker2boot' if family == 'cyclegan' else 'bag2shoe'} (batch fields 'a' "
-                      f"and 'b'); got {config.dataset.name!r} with fields {list(spec.fields)}.")
-  h, w = spec.shape[:2]
-  if h % divisor or w % divisor:
-    raise ConfigError(f"{family}'s generator halves the images {divisor.bit_length() - 1} times, so "
-                      f"H and W must be divisible by {divisor}; the images are {h}x{w}.")
+def defaults() -> dict:
+  """Zhu et al. 2017 (Sec. 4 and appendix 7) and its reference code
+  (junyanz/pytorch-CycleGAN-and-pix2pix)."""
+  return dict(
+      model=dict(
+          g_features=64,  # appendix 7.2: c7s1-64 (the ResNet's widths are F, 2F, 4F)
+          g_blocks=6,  # appendix 7.2: 6 residual blocks at 128x128 (9 at 256x256)
+          d_features=(64, 128, 256),  # appendix 7.2: C64-C128-C256(-C512), a smaller patch
+          norm="instance",  # Sec. 4: instance normalization (Ulyanov et al.)
+          cycle_weight=10.0,  # Sec. 4: lambda = 10
+          # Sec. 5.2: the identity loss with weight 0.5 lambda (the code's lambda_identity 0.5); 0 = no
+          # identity term.
+          identity_weight=0.5,
+          pool_size=50,  # Sec. 4: a buffer of the 50 previously generated images per critic
+      ),
+      loss="least_squares",  # Sec. 4: the least-squares loss (LSGAN, Mao et al. 2017)
+      loss_kwargs={},
+  )
 
 
 @FAMILIES.register("cyclegan")
-def build(config, ctx: BuildContext) -> Family:
-  cfg = config.model
-  check_unpaired("cyclegan", config, ctx.spec, 4)
-  norm = cfg.get("norm", "instance")
-  g = lambda: ResnetGenerator(ctx.spec.shape[-1], model_number(cfg, "g_features", 64, integer=True),
-                              model_number(cfg, "g_blocks", 6, minimum=0, integer=True), norm,
-                              dtype=ctx.dtype, layers=ctx.layers)
-  d = lambda: PatchDiscriminator(tuple(cfg.get("d_features", (64, 128, 256))), norm, ctx.axis_name,
-                                 ctx.dtype, ctx.layers)
-  pool_size = model_number(cfg, "pool_size", 50, integer=True)
-  pool = lambda: ImagePool(pool_size, ctx.axis_name)
-  nets = Networks({"g_ab": g(), "g_ba": g(), "d_a": d(), "d_b": d(), "pool_a": pool(),
-                   "pool_b": pool()})
-  objective = CycleGANObjective(
-      nets, get_loss(config.get("loss", "least_squares"), **dict(config.get("loss_kwargs", {}))),
-      float(model_number(cfg, "cycle_weight", 10.0, minimum=0)),
-      float(model_number(cfg, "identity_weight", 0.5, minimum=0)))
-  example = (ctx.spec.example("a"),)
-  return Family(networks=nets.modules,
-                players={"g": ("g_ab", "g_ba"), "d": ("d_a", "d_b", "pool_a", "pool_b")},
-                example_inputs={n: example for n in nets.modules}, objective=objective,
-                ema=("g_ab", "g_ba"), fields=("a", "b"))
+def build(config, ctx: BuildContext):
+  hp = hyperparameters(config, defaults())
+  unpaired("cyclegan", config, ctx.spec, "sneaker2boot")
+  image_shape("cyclegan", ctx.spec.shape, divisor=4, because=" (the generator halves them twice)")
+  norm = one_of(hp, "model.norm", NORMS)
+  features = number(hp, "model.g_features", integer=True)
+  blocks = number(hp, "model.g_blocks", minimum=0, integer=True)
+  d_features = widths(hp, "model.d_features")
+  pool_size = number(hp, "model.pool_size", integer=True)
+  objective = lambda nets: CycleGANObjective(
+      nets, adversarial_loss(hp), float(number(hp, "model.cycle_weight", minimum=0)),
+      float(number(hp, "model.identity_weight", minimum=0)))
+  return translator_pair(
+      ctx, lambda: ResnetGenerator(ctx.spec.shape[-1], features, blocks, norm, dtype=ctx.dtype,
+                                   layers=ctx.layers),
+      lambda: PatchDiscriminator(d_features, norm, ctx.axis_name, ctx.dtype, ctx.layers), objective,
+      critic_extras={"pool_a": ImagePool(pool_size, ctx.axis_name),
+                     "pool_b": ImagePool(pool_size, ctx.axis_name)})

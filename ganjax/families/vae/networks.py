@@ -14,7 +14,7 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
-from ganjax.families.dcgan.networks import INIT, DCGANTrunk
+from ganjax.nn.dcgan import INIT, DCGANTrunk
 from ganjax.nn.layers import PLAIN, Layers
 
 

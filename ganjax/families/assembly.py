@@ -1,0 +1,95 @@
+"""Building a family from its networks: the one place that turns modules, players and an objective
+into a `Family` (ganjax/core/phases.py).
+
+  game(networks, players, example_inputs, objective, ema=, fields=)
+      any game: {network: module}, {player: its networks}, {network: example inputs}, and
+      objective(nets) building the objective on the family's Networks.
+  two_player_family(config, ctx, generator, critic, prior=...)
+      the common game: a generator G(*codes) (player "g", with an EMA copy for sampling) against a
+      critic D(x) or D(x, label) (player "d"), trained by the adversarial objective
+      (ganjax/objectives) on the dataset's data field; G's example inputs come from its prior.
+  latent_gan_family(config, ctx, generator, critic, latent=)
+      the same with a Gaussian latent (of config.model.latent_dim unless given).
+  translator_pair(ctx, translator, critic, objective, critic_extras=)
+      two translators g_ab, g_ba (player "g", EMA copies) against two critics d_a, d_b (player
+      "d", which also keeps `critic_extras`, e.g. replay pools) on unpaired fields "a" and "b".
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Mapping
+
+import jax
+import jax.numpy as jnp
+
+from ganjax.core.networks import Networks
+from ganjax.core.phases import Family
+from ganjax.families.checks import latent_dim
+from ganjax.losses import get_loss
+from ganjax.objectives import build_adversarial
+from ganjax.objectives.priors import GaussianPrior
+
+LABEL = jax.ShapeDtypeStruct((1,), jnp.int32)  # one class label, as D(x, label) and G(z, label) take
+
+
+def game(networks: Mapping[str, Any], players: Mapping[str, tuple[str, ...]],
+         example_inputs: Mapping[str, tuple], objective: Callable[[Networks], Any], *,
+         ema: tuple[str, ...], fields: tuple[str, ...]) -> Family:
+  """A Family of any number of players: `objective(nets)` is built on Networks(networks)."""
+  nets = Networks(networks)
+  return Family(networks=nets.modules, players=players, example_inputs=example_inputs,
+                objective=objective(nets), ema=ema, fields=fields)
+
+
+def prior_inputs(prior) -> tuple:
+  """G's example inputs (ShapeDtypeStructs of one example) for codes drawn from `prior`."""
+  return tuple(jax.eval_shape(lambda: prior.generator_args(prior.sample(jax.random.PRNGKey(0), 1))))
+
+
+def two_player_family(config, ctx, generator, critic, *, prior, critic_reads_label: bool = False,
+                      extend: Callable | None = None, **adversarial) -> Family:
+  """Players {"g": ("g",), "d": ("d",)}, ema ("g",), the adversarial objective
+  (ganjax.objectives.build_adversarial, with `adversarial`: aux terms, g_penalty) on the dataset's
+  data field; `extend(objective)` replaces it by a subclass with more phases (StyleGAN2's).
+  critic_reads_label: D is called as D(x, label). The batches need "label" when G is
+  class-conditional (a "label" among the prior's codes)."""
+  field = ctx.spec.data_field
+
+  def objective(nets):
+    base = build_adversarial(config, nets, prior=prior, generator="g", critic="d",
+                             generator_player="g", critic_player="d", field=field,
+                             critic_reads_label=critic_reads_label, axis_name=ctx.axis_name,
+                             **adversarial)
+    return extend(base) if extend is not None else base
+
+  critic_inputs = (ctx.spec.example(), LABEL) if critic_reads_label else (ctx.spec.example(),)
+  labelled = "label" in prior.fields
+  return game({"g": generator, "d": critic}, {"g": ("g",), "d": ("d",)},
+              {"g": prior_inputs(prior), "d": critic_inputs}, objective, ema=("g",),
+              fields=(field, "label") if labelled else (field,))
+
+
+def latent_gan_family(config, ctx, generator, critic, *, latent: int | None = None) -> Family:
+  """two_player_family with G(z), z ~ N(0, I) of `latent` dimensions (default
+  config.model.latent_dim)."""
+  latent = latent_dim(config) if latent is None else latent
+  return two_player_family(config, ctx, generator, critic, prior=GaussianPrior(latent))
+
+
+def translator_pair(ctx, translator: Callable[[], Any], critic: Callable[[], Any],
+                    objective: Callable[[Networks], Any], *,
+                    critic_extras: Mapping[str, Any] | None = None) -> Family:
+  """Networks g_ab, g_ba = translator(), d_a, d_b = critic() and `critic_extras`; players "g"
+  (both translators, with EMA copies) and "d" (the rest); every network initialised on one image
+  of domain "a"; batch fields "a" and "b"."""
+  extras = dict(critic_extras or {})
+  networks = {"g_ab": translator(), "g_ba": translator(), "d_a": critic(), "d_b": critic(), **extras}
+  example = (ctx.spec.example("a"),)
+  return game(networks, {"g": ("g_ab", "g_ba"), "d": ("d_a", "d_b", *extras)},
+              {n: example for n in networks}, objective, ema=("g_ab", "g_ba"), fields=("a", "b"))
+
+
+def adversarial_loss(hp):
+  """The adversarial loss hp.loss (a ganjax.losses name) with its options hp.loss_kwargs bound,
+  for families whose own objective takes the loss."""
+  return get_loss(hp.loss, **dict(hp.loss_kwargs))
