@@ -112,3 +112,25 @@ def test_a_family_reading_another_field_shape_is_refused_before_compiling(data_d
   assert exp.spec.fields == ("hr", "lr", "label") and exp.data_shape == (16, 16, 1)
   with pytest.raises(ConfigError, match=r"samples from an input: pass cond with one of \['lr'\]"):
     exp.sample(exp.init_state(), jax.random.PRNGKey(0), 2)
+
+
+@pytest.mark.slow
+def test_multi_field_and_3d_batches_shard_over_eight_devices_as_on_one():
+  """Feeding and sharding per field: the hr/lr batch and the 3-D voxel batch split over 8 fake
+  devices (the sharded jit step and the per-device shard_map step) train as on one device."""
+  from conftest import eight_device_gaps
+  setup = """
+import upsampler_family, voxel_family
+data_dir = tempfile.mkdtemp()
+def _make(module):
+  def make():
+    c = module.get_config()
+    c.dataset.data_dir, c.sample_every = data_dir, 0
+    return c
+  return make
+MAKERS = [("upsampler", _make(upsampler_family)), ("voxels", _make(voxel_family))]
+"""
+  out = eight_device_gaps(setup, steps=3, modes=("jit8", "pmap8"))
+  for name in ("upsampler", "voxels"):
+    for mode, gap in out[name].items():
+      assert gap < 1e-4, (name, mode, out)
