@@ -4,8 +4,10 @@
   `generate(state, codes, *, ema, **kwargs) -> samples`: draws the prior's codes from `key`,
   replaces those named in `cond` (dataset fields that are codes too: "label") and in `fix` (any
   code: "z", InfoGAN's "categorical"), and generates. Every latent family samples through it.
-`TranslationSampler`: for translators (`directions`, `translate`): the samples of
-  cond {input field: x [num, ...]} are the translations of x (`key` unused).
+`TranslationSampler`: for translators, which declare `directions` {direction: (input field,
+  output field)} and `translators` {direction: network}: `translate(state, x, *, direction, ema)`
+  runs that network in eval mode, and the samples of cond {input field: x [num, ...]} are the
+  translations of x (`key` unused). pix2pix, CycleGAN and DiscoGAN translate through it.
 
 Both declare `cond_fields` (what `cond` may hold) and `required_cond` (fields of which sampling
 needs one; empty: none), the `Conditioned` capability (ganjax/core/capabilities.py).
@@ -59,7 +61,16 @@ class LatentSampler:
 
 
 class TranslationSampler:
-  """Mixin: `sample` for translators: cond {input field: x} -> translate(x) (module docstring)."""
+  """Mixin: `translate` and `sample` for objectives with `nets`, `directions` and `translators`
+  (module docstring)."""
+
+  def translate(self, state, x: jax.Array, *, direction: str = "a2b",
+                ema: bool = True) -> jax.Array:
+    """x [B, ...] in [-1, 1] of the direction's input field -> its output field's shape, float32
+    in [-1, 1], eval mode (dropout off), the translator's EMA weights with `ema`."""
+    if direction not in self.translators:
+      raise ValueError(f"unknown direction {direction!r}; use one of {list(self.translators)}.")
+    return self.nets.apply(state, self.translators[direction], x, train=False, ema=ema)[0]
 
   @property
   def cond_fields(self) -> tuple[str, ...]:

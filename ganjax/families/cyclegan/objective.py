@@ -45,14 +45,6 @@ class UnpairedTranslation(TranslationSampler):
   directions = {"a2b": ("a", "b"), "b2a": ("b", "a")}  # direction -> (input field, output field)
   translators = {"a2b": "g_ab", "b2a": "g_ba"}
 
-  def translate(self, state: GANState, x: jax.Array, *, direction: str = "a2b",
-                ema: bool = True) -> jax.Array:
-    """x [B, H, W, C] in [-1, 1] of the direction's input domain -> [B, H, W, C] float32 in
-    [-1, 1], eval mode, the translator's EMA weights with `ema`."""
-    if direction not in self.translators:
-      raise ValueError(f"unknown direction {direction!r}; use one of {list(self.translators)}.")
-    return self.nets.apply(state, self.translators[direction], x, train=False, ema=ema)[0]
-
 
 @dataclasses.dataclass(frozen=True)
 class CycleGANObjective(UnpairedTranslation):

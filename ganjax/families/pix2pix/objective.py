@@ -40,6 +40,7 @@ class Pix2PixObjective(TranslationSampler):
   axis_name: str | None = None
   techniques: tuple = ()
   directions = {"a2b": ("source", "target")}  # direction -> (input field, output field)
+  translators = {"a2b": "g"}  # direction -> network (TranslationSampler.translate)
 
   @property
   def progress_metrics(self) -> tuple[str, ...]:
@@ -85,11 +86,3 @@ class Pix2PixObjective(TranslationSampler):
       loss, metrics["g_adv"] = loss + adv, adv
     metrics["g_loss"] = loss
     return loss, (metrics, {"g": cols})
-
-  def translate(self, state: GANState, x: jax.Array, *, direction: str = "a2b",
-                ema: bool = True) -> jax.Array:
-    """G(x): x [B, H, W, C] in [-1, 1] (a source, e.g. an edge map) -> images in [-1, 1], eval
-    mode (dropout off), EMA weights with `ema`."""
-    if direction not in self.directions:
-      raise ValueError(f"pix2pix translates {list(self.directions)} only, not {direction!r}.")
-    return self.nets.apply(state, "g", x, train=False, ema=ema)[0]
