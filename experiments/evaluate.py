@@ -20,7 +20,12 @@ latent-code models (ganjax/metrics/conditional.py):
             conditional_accuracy_class_<c>); datasets without one: skipped with a note
   code_acc  InfoGAN's Q-head code on the test images, matched to the classes by the Hungarian
             algorithm (code_accuracy, code_accuracy_class_<c>, and code_mapping in the row)
-Default: fid,kid,is,pr, plus ifid,cacc for a class-conditional run and code_acc for an InfoGAN run.
+  ppl       StyleGAN2: perceptual path length in W (ppl, ppl_median; ganjax/metrics/ppl.py)
+  translation  pix2pix, CycleGAN, DiscoGAN runs (alone): per-direction FID, accuracy, cycle L1,
+            L1 / SSIM of the test split's translations (ganjax/metrics/translation.py)
+Default: fid,kid,is,pr, plus ifid,cacc for a class-conditional run, code_acc for an InfoGAN run,
+ppl for a StyleGAN2 run; translation for a translation run. What each metric reads, and the error
+that names what a run or file lacks for one: ganjax/metrics/registry.py.
 """
 
 import os

@@ -12,19 +12,21 @@
   k-means baseline       the same matched accuracy for k-means on raw pixels: what an unsupervised
                          code has to beat.
 
-Runs are read through duck-typed experiments (`exp.objective`, `exp.sample`, `exp.data_shape`), so
-this module imports nothing from ganjax.train.
+Runs are read through experiments (`exp.objective`, `exp.sample`, `exp.data_shape`) and the
+capabilities their objectives declare (ganjax/core/capabilities.py), so this module imports
+nothing from ganjax.train. Which metric reads what: ganjax/metrics/registry.py.
 """
 
 from __future__ import annotations
 
-import inspect
 from typing import Any, Iterable, Iterator
 
 import jax
 import numpy as np
 import scipy.optimize
 
+from ganjax.core import capabilities as caps
+from ganjax.core.capabilities import CodeSampler, Conditional, require, supports
 from ganjax.data.sources import dataset_spec
 from ganjax.errors import ConfigError, DataFormatError
 from ganjax.images import to_uint8
@@ -33,7 +35,8 @@ from ganjax.metrics.features import accepts_shape
 from ganjax.metrics.summary import FeatureSummary
 from ganjax.sampling import cached_jit, check_truncation
 
-# Metric names that read the run (its requested labels, its Q head), not just two feature summaries.
+# Metric names that read the run (its requested labels, its Q head), not just two feature summaries
+# (their registry entries: ganjax/metrics/registry.py).
 CONDITIONAL_ACCURACY = "cacc"
 CODE_ACCURACY = "code_acc"
 LABELLED_METRICS = ("ifid", CONDITIONAL_ACCURACY)  # need the labels the samples were drawn for
@@ -125,47 +128,38 @@ def per_class_columns(name: str, per_class: Iterable[float] | dict[int, float]) 
 # ------------------------------------------------------------------------------ reading a run
 
 def run_num_classes(exp) -> int:
-  """Classes a run's generator is conditioned on (0: unconditional)."""
-  return int(getattr(exp.objective, "num_classes", 0) or 0)
+  """Classes a run's generator is conditioned on (0: unconditional; core/capabilities.py
+  `Conditional`)."""
+  return caps.num_classes(exp.objective)
 
 
 def run_code_dim(exp) -> int:
-  """The number of values of an InfoGAN run's categorical code (0: the run has none)."""
-  prior = getattr(exp.objective, "prior", None)
-  return int(getattr(prior, "categorical", {}).get("categorical", 0)) if prior is not None else 0
-
-
-def _sampler(exp, truncation: float | None = None):
-  """sample(state, key, num, ema, fix): Experiment.sample when it takes `fix`, else a jit of the
-  objective's sampler (kept per experiment); truncation: psi, for families that take it."""
-  kw = {} if truncation is None else {"truncation": truncation}
-  if "fix" in inspect.signature(exp.sample).parameters:
-    return lambda state, key, num, ema, fix: exp.sample(state, key, num, ema=ema, fix=fix, **kw)
-  fn = cached_jit(exp, "sample", lambda: jax.jit(exp.objective.sample, static_argnums=2,
-                                                  static_argnames="ema"))
-  return lambda state, key, num, ema, fix: fn(state, key, num, ema=ema, fix=fix, **kw)
+  """The number of values of an InfoGAN run's categorical code (0: the run has none): the
+  "categorical" code of a `CodeSampler`'s prior."""
+  if not supports(exp.objective, CodeSampler):
+    return 0
+  return int(exp.objective.prior.categorical.get("categorical", 0))
 
 
 def iter_labelled_samples(exp, state, labels, *, seed: int = 0, ema: bool = True,
                           batch_size: int = 256,
                           truncation: float | None = None) -> Iterator[tuple[np.ndarray, np.ndarray]]:
   """Yields (uint8 images [b, H, W, C], labels int64 [b]): samples of a class-conditional run,
-  each drawn for its entry of `labels` (fix={"label": ...}); one batch in host memory at a time.
+  each drawn for its entry of `labels` (cond={"label": ...}); one batch in host memory at a time.
   truncation: psi of the truncation trick (ganjax/sampling.py `check_truncation`)."""
+  require(exp, Conditional, "sampling for requested class labels",
+          "a class-conditional family (cgan, acgan, projection)")
   k = run_num_classes(exp)
-  if not k:
-    raise ConfigError("this run is not class-conditional (its generator takes no label); "
-                      "conditional metrics need a cgan, acgan or projection run.")
   check_truncation(exp, truncation)
   labels = np.asarray(labels, np.int64).reshape(-1)
   if labels.size and (labels.min() < 0 or labels.max() >= k):
     raise ConfigError(f"requested labels must lie in 0..{k - 1}, got [{labels.min()}, {labels.max()}].")
-  sample = _sampler(exp, truncation)
+  kw = {} if truncation is None else {"truncation": truncation}
   key = jax.random.PRNGKey(seed)
   for i, s in enumerate(range(0, len(labels), batch_size)):
     chunk = labels[s:s + batch_size]
-    out = sample(state, jax.random.fold_in(key, i), len(chunk), ema,
-                 {"label": np.asarray(chunk, np.int32)})
+    out = exp.sample(state, jax.random.fold_in(key, i), len(chunk), ema=ema,
+                     cond={"label": np.asarray(chunk, np.int32)}, **kw)
     yield to_uint8(jax.device_get(out)), chunk
 
 
@@ -275,17 +269,6 @@ def run_code_scores(exp, state, images, labels, num_classes: int) -> tuple[dict[
   """`code_scores` of an InfoGAN run's Q head on images uint8 [N, ...] with true labels [N]."""
   return code_scores(infogan_code_predictions(exp, state, images), labels, run_code_dim(exp),
                      num_classes)
-
-
-def check_run_metrics(exp, metrics) -> None:
-  """ConfigError when a requested metric does not apply to this run's kind."""
-  if any(m in LABELLED_METRICS for m in metrics) and not run_num_classes(exp):
-    names = ",".join(m for m in metrics if m in LABELLED_METRICS)
-    raise ConfigError(f"metrics {names} need a class-conditional run (cgan, acgan, projection): "
-                      f"samples drawn for known labels; this run's generator takes no label.")
-  if CODE_ACCURACY in metrics and not run_code_dim(exp):
-    raise ConfigError(f"metric {CODE_ACCURACY} needs an infogan run (a categorical code read back "
-                      f"by a Q head); this run has none.")
 
 
 def extra_metrics(exp) -> list[str]:

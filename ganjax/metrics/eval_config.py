@@ -1,7 +1,7 @@
 """The periodic-evaluation fields of a training config, checked before anything compiles.
 
   eval_every        score EMA samples every N steps (and at the last step); 0 = off
-  eval_metrics      comma-separated metric names (evaluation.METRICS: fid, kid, is, pr, dc; ifid and
+  eval_metrics      comma-separated metric names (registry.METRICS: fid, kid, is, pr, dc; ifid and
                     cacc for class-conditional runs, code_acc for InfoGAN runs; "translation"
                     alone for pix2pix / CycleGAN / DiscoGAN runs)
   eval_num_samples  samples drawn per evaluation
@@ -57,8 +57,9 @@ def check_eval_config(config) -> None:
   metrics = parse_metrics(s["eval_metrics"])  # ConfigError listing valid names
   if not metrics:
     raise ConfigError("config.eval_metrics is empty; name some, e.g. --config.eval_metrics=fid,kid.")
-  # ifid / cacc (class-conditional runs) and code_acc (InfoGAN) are checked against the built family
-  # when training starts (PeriodicEvaluator, ganjax/metrics/conditional.py: check_run_metrics).
+  # What each metric reads (labels of a class-conditional run, InfoGAN's code, a style space, a
+  # translator) is checked against the built family when training starts (PeriodicEvaluator,
+  # ganjax/metrics/registry.py: resolve).
   num = s["eval_num_samples"]
   least = 10 if "is" in metrics else 6  # IS uses 10 splits; k-NN metrics need more than k=5 points
   if isinstance(num, bool) or not isinstance(num, int) or num < least:
