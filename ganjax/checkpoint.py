@@ -4,9 +4,13 @@ Layout: WORKDIR/checkpoints/<step>/{state, data}. `state` is the GANState pytree
 iterator state (JSON), so a restored run continues with exactly the batches it would have seen.
 Orbax writes each step to a temporary directory and renames it when complete, so a process killed
 mid-save leaves the previous checkpoints as they were. A checkpoint that fails to restore
-(truncated, partly deleted) is moved to WORKDIR/damaged_checkpoints/ and the next older one is used.
-A checkpoint that reads fine but holds another tree (an older ganjax's layout, or a different
-model config) is never moved: restoring raises CheckpointError saying which, and nothing changes.
+(truncated, partly deleted) is moved to WORKDIR/damaged_checkpoints/ by the training run, and the
+next older one is used; the read-only tools (`read_only=True`: sample.py, evaluate.py, encode.py,
+translate.py) never move, write or delete anything: they fall back to the older step and say so in
+one line. A checkpoint that cannot be read for a reason that is not its own (a permission, an I/O
+error) is never moved. A checkpoint that reads fine but holds another tree (an older ganjax's
+layout, or a different model config) is never moved either: restoring raises CheckpointError
+naming each differing leaf with its saved and expected shape, and nothing changes.
 """
 
 from __future__ import annotations
@@ -30,18 +34,24 @@ _all_finite = jax.jit(all_finite)
 class Checkpointer:
   """Periodic saves, keep the last `max_to_keep`, resume from the newest good one."""
 
-  def __init__(self, workdir: str, *, max_to_keep: int = 3, save_every: int = 1000):
+  def __init__(self, workdir: str, *, max_to_keep: int = 3, save_every: int = 1000,
+               read_only: bool = False):
     self.workdir = os.path.abspath(workdir)
     self.directory = os.path.join(self.workdir, "checkpoints")
     self.save_every = save_every
     self.max_to_keep = max_to_keep
+    self.read_only = read_only
+    if read_only and not os.path.isdir(self.directory):
+      raise CheckpointError(f"no checkpoint in {self.directory}; train first with "
+                            f"experiments/train.py.")
     self.manager = self._open()
 
   def _open(self) -> ocp.CheckpointManager:
     return ocp.CheckpointManager(
         self.directory,
-        options=ocp.CheckpointManagerOptions(max_to_keep=self.max_to_keep, create=True,
-                                             cleanup_tmp_directories=True),
+        options=ocp.CheckpointManagerOptions(
+            max_to_keep=self.max_to_keep, create=not self.read_only, read_only=self.read_only,
+            cleanup_tmp_directories=not self.read_only),
         item_names=("state", "data"))
 
   def latest_step(self) -> int | None:
@@ -56,6 +66,8 @@ class Checkpointer:
     Refuses (CheckpointError) to write a state with NaN/Inf; a failed write (e.g. a full disk)
     raises CheckpointError and leaves the earlier checkpoints intact.
     """
+    if self.read_only:
+      raise CheckpointError("this Checkpointer is read-only (a sampling or evaluation tool).")
     if not force and (self.save_every <= 0 or step % self.save_every):
       return False
     if step in self.manager.all_steps():
@@ -84,6 +96,7 @@ class Checkpointer:
     """Returns (state, data_state or None) of `step`, or of the newest checkpoint that restores;
     None when there is none. abstract_state: ShapeDtypeStructs (with shardings) of the state."""
     steps = [step] if step is not None else sorted(self.manager.all_steps(), reverse=True)
+    skipped = []
     for s in steps:
       self._check_layout(s, abstract_state)
       args = {"state": ocp.args.StandardRestore(abstract_state)}
@@ -92,11 +105,20 @@ class Checkpointer:
       try:
         restored = self.manager.restore(s, args=ocp.args.Composite(**args))
       except Exception as e:  # orbax raises many types for damaged files; all mean "unusable"
-        if step is not None:
+        if step is not None or not_its_own_fault(e):
           raise CheckpointError(f"checkpoint step {s} in {self.directory} cannot be restored: "
-                                f"{type(e).__name__}: {str(e)[:500]}") from e
-        self._quarantine(s, e)
+                                f"{type(e).__name__}: {str(e)[:500]}. It was left as it is.") from e
+        if not self.read_only:
+          self._quarantine(s, e)
+        else:
+          self.manager.close()
+          self.manager = self._open()
+        skipped.append((s, f"{type(e).__name__}: {str(e).splitlines()[0][:200] if str(e) else ''}"))
         continue
+      if skipped:
+        logging.warning("Restored step %d: %s", s, "; ".join(
+            f"step {k} is damaged ({why})" + ("" if self.read_only else ", moved to "
+                                              "damaged_checkpoints/") for k, why in skipped))
       return restored["state"], (restored["data"] if "data" in args else None)
     return None
 
@@ -126,12 +148,15 @@ class Checkpointer:
           f"state.ema_params); this version keeps named players (state.players, state.ema) and "
           f"cannot restore it. Train again in a new --workdir, or sample from it with a ganjax "
           f"checkout from before the change (git commit 29edc14). The checkpoint was left as it is.")
-    diff = sorted(set(saved.items()) ^ set(expected.items()))
-    shown = ", ".join(f"{k} {v}" for k, v in diff[:6])
+    diff = [f"{k}: saved {saved[k]}, this config {expected[k]}"
+            for k in sorted(set(saved) & set(expected)) if saved[k] != expected[k]]
+    diff += [f"{k}: saved only" for k in sorted(set(saved) - set(expected))]
+    diff += [f"{k}: this config only" for k in sorted(set(expected) - set(saved))]
+    shown = "; ".join(diff[:8])
     raise CheckpointError(
-        f"{where} holds another model than this config builds (differences: {shown}"
-        f"{' ...' if len(diff) > 6 else ''}). Use the config that wrote it (WORKDIR/config.json) "
-        f"or a new --workdir. The checkpoint was left as it is.")
+        f"{where} holds another model than this config builds ({len(diff)} leaves differ: {shown}"
+        f"{'; ...' if len(diff) > 8 else ''}). Use the config that wrote it (WORKDIR/config.json) "
+        f"or a new --workdir. The checkpoint and config.json were left as they are.")
 
   def _quarantine(self, step: int, error: Exception) -> None:
     """Moves a damaged checkpoint aside (never deletes it) so that later saves can reuse its step."""
@@ -147,6 +172,18 @@ class Checkpointer:
   def close(self) -> None:
     self.manager.wait_until_finished()
     self.manager.close()
+
+
+def not_its_own_fault(error: BaseException) -> bool:
+  """Whether a restore failed for a reason outside the checkpoint's files (no permission to read
+  them, an I/O error of the disk): such a checkpoint is not quarantined."""
+  seen = error
+  while seen is not None:
+    if isinstance(seen, (PermissionError, InterruptedError)) or (
+        isinstance(seen, OSError) and seen.errno in (5, 13)):  # EIO, EACCES
+      return True
+    seen = seen.__cause__ or seen.__context__
+  return False
 
 
 def _shapes(tree: Any) -> dict[str, tuple]:

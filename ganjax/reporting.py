@@ -15,15 +15,22 @@ import tqdm
 
 
 class MetricWriter:
-  """Writes scalars to WORKDIR/tensorboard (tensorboardX) and appends them to WORKDIR/metrics.jsonl."""
+  """Writes scalars to WORKDIR/tensorboard (tensorboardX) and appends them to WORKDIR/metrics.jsonl.
 
-  def __init__(self, workdir: str):
+  resume_step: the step a resumed run continues from; rows of later steps (logged by a killed run
+  after its last checkpoint) are dropped from metrics.jsonl and purged from TensorBoard, so each
+  step has one row."""
+
+  def __init__(self, workdir: str, resume_step: int | None = None):
     self.workdir = workdir
     self.enabled = jax.process_index() == 0
     self._tb = None
     if self.enabled:
       from tensorboardX import SummaryWriter
-      self._tb = SummaryWriter(os.path.join(workdir, "tensorboard"))
+      if resume_step is not None:
+        drop_rows_after(os.path.join(workdir, "metrics.jsonl"), resume_step)
+      self._tb = SummaryWriter(os.path.join(workdir, "tensorboard"),
+                               purge_step=None if resume_step is None else resume_step + 1)
 
   def write_scalars(self, step: int, scalars: Mapping[str, Any]) -> None:
     if not self.enabled:
@@ -34,11 +41,6 @@ class MetricWriter:
     with open(os.path.join(self.workdir, "metrics.jsonl"), "a") as f:
       f.write(json.dumps({"step": int(step), "time": time.time(), **row}) + "\n")
 
-  def write_config(self, config) -> None:
-    if self.enabled:
-      with open(os.path.join(self.workdir, "config.json"), "w") as f:
-        f.write(config.to_json_best_effort(indent=2, sort_keys=True))
-
   def flush(self) -> None:
     if self._tb is not None:
       self._tb.flush()
@@ -46,6 +48,27 @@ class MetricWriter:
   def close(self) -> None:
     if self._tb is not None:
       self._tb.close()
+
+
+def drop_rows_after(path: str, step: int) -> None:
+  """Rewrites the JSON-lines file `path` without the rows whose "step" is > `step` (atomically;
+  unparsable lines are kept as they are)."""
+  if not os.path.isfile(path):
+    return
+  with open(path) as f:
+    lines = f.readlines()
+  def later(line: str) -> bool:
+    try:
+      return int(json.loads(line).get("step", -1)) > step
+    except (ValueError, AttributeError):
+      return False
+  kept = [line for line in lines if not later(line)]
+  if len(kept) == len(lines):
+    return
+  tmp = path + ".tmp"
+  with open(tmp, "w") as f:
+    f.writelines(kept)
+  os.replace(tmp, path)
 
 
 def progress_bar(start: int, total: int):

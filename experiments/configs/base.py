@@ -38,5 +38,8 @@ def get_config() -> ml_collections.ConfigDict:
   c.eval_feature_net = ml_collections.config_dict.placeholder(str)
   # Fault injection for tests: steps whose batch is replaced by NaN.
   c.debug = ml_collections.ConfigDict(dict(nan_at_steps=(-1,)))
+  # A rerun on a workdir refuses changes of the game (family, dataset, loss, batch size ...) unless
+  # this is True; accepted changes go to WORKDIR/config_history.jsonl (ganjax/train/config_history.py).
+  c.allow_game_change = False
   c.runtime = default_runtime()  # how the run executes (ganjax/runtime.py)
   return c

@@ -27,6 +27,7 @@ from ganjax.runtime import runtime_of
 from ganjax.sampling import as_images, dataset_cond
 from ganjax.sampling_grids import render_grid, training_layout
 from ganjax.train.dispatch import plan_blocks, stage_block
+from ganjax.train import config_history
 from ganjax.train.experiment import build_experiment
 from ganjax.translation import is_translator, translation_grid
 from ganjax.workdir_lock import WorkdirLock
@@ -102,19 +103,26 @@ def _train(exp, config, workdir: str) -> GANState:
   data_iter = iter(dataset)
   ckpt = Checkpointer(workdir, max_to_keep=config.get("keep_checkpoints", 3),
                       save_every=config.get("checkpoint_every", 1000))
-  writer = MetricWriter(workdir)
-  writer.write_config(config)
-  evaluator = PeriodicEvaluator(exp, config, workdir)  # config.eval_every; off when 0
-
   state = exp.init_state()
+  # Restore before anything is written: a refused resume leaves config.json and the logs as they were.
   restored = ckpt.restore(exp.abstract_state())
+  changes = {}
   if restored is not None:
     state, data_state = restored
     if data_state is not None:
       data_iter.set_state(data_state)
+    changes = config_history.check_resume(workdir, config, int(state.step))
     logging.info("Resumed from step %d in %s", int(state.step), ckpt.directory)
-
+    for field, (old, new) in changes.items():
+      logging.info("config.%s changed at step %d: %r -> %r (config_history.jsonl)", field,
+                   int(state.step), old, new)
   start, total = int(state.step), config.num_train_steps
+  if jax.process_index() == 0:
+    config_history.record(workdir, config, start, changes)
+  # Rows a killed run logged after its last checkpoint are dropped: the resumed run logs them again.
+  writer = MetricWriter(workdir, resume_step=start if restored is not None else None)
+  evaluator = PeriodicEvaluator(exp, config, workdir)  # config.eval_every; off when 0
+
   log_every, sample_every = config.get("log_every", 50), config.get("sample_every", 500)
   poison_steps = set(config.get("debug", {}).get("nan_at_steps", ()))
   max_bad = config.get("max_bad_steps", 20)
@@ -149,6 +157,7 @@ def _train(exp, config, workdir: str) -> GANState:
         if ckpt.save_every and done % ckpt.save_every == 0 or done == total:
           _check_tripped(state, ckpt, max_bad)
           ckpt.save(done, state, feed.data_state(), force=done == total)
+          writer.flush()  # everything logged up to a checkpoint survives a kill after it
         evaluator.maybe_evaluate(done, total, state, writer)
         faults.maybe_kill("kill_after_step", done)
         bar.update(n)

@@ -39,7 +39,7 @@ def restore_run(workdir: str, step: int | None = None) -> tuple[Experiment, GANS
 
 def restore_state(exp: Experiment, workdir: str, step: int | None = None) -> GANState:
   """The state of `exp` from WORKDIR's checkpoint (newest by default)."""
-  ckpt = Checkpointer(workdir)
+  ckpt = Checkpointer(workdir, read_only=True)  # sampling tools never move or write checkpoints
   restored = ckpt.restore(exp.abstract_state(), step, with_data=False)
   ckpt.close()
   if restored is None:
@@ -103,8 +103,11 @@ def write_samples(workdir: str, out: str, *, num: int | None = None, ema: bool =
     check_style_space(exp, "--grid=mixing")
   layout = None if grid in (None, "mixing") else grid_layout(grid, exp, key, rows=rows, cols=num,
                                                              fix=fix)
+  parent = os.path.dirname(os.path.abspath(out))
+  if not os.path.isdir(parent):
+    raise ConfigError(f"--out={out}: its directory {parent} does not exist; create it first (no "
+                      f"directories are made for you).")
   state = restore_state(exp, workdir, step)
-  os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
   if grid == "mixing":
     cols = 6 if num is None else num
     images = to_uint8(mixing_grid(exp, state, key, rows=5 if rows is None else rows, cols=cols,
