@@ -20,6 +20,7 @@ from ganjax.errors import GanjaxError  # noqa: E402
 from ganjax.parallel import init_distributed  # noqa: E402
 from ganjax.reporting import quiet_library_logs  # noqa: E402
 from ganjax.runtime import apply_process_settings  # noqa: E402
+from ganjax.train.config_file import check_config_argv  # noqa: E402
 from ganjax.train.loop import train_and_evaluate  # noqa: E402
 
 _CONFIG = config_flags.DEFINE_config_file("config", None, "Experiment config file.",
@@ -47,4 +48,8 @@ def main(argv):
 
 
 if __name__ == "__main__":
+  try:
+    check_config_argv(sys.argv)  # a missing file or an unknown field: one line, not a traceback
+  except GanjaxError as e:
+    sys.exit(f"ganjax: {type(e).__name__}: {e}")
   app.run(main)

@@ -155,3 +155,22 @@ def tensorboard_steps(directory, tag):
         if value.tag == tag:
           steps.append(event.step)
   return steps
+
+
+def test_a_missing_config_file_or_unknown_field_is_one_line_with_the_nearest_names(tmp_path):
+  from ganjax.train.config_file import check_config_argv
+  with pytest.raises(ConfigError, match=r"dcgan_digit\.py: no such file \(nearest: dcgan_digits"):
+    check_config_argv(["train.py", "--config=experiments/configs/dcgan_digit.py"])
+  with pytest.raises(ConfigError, match=r"config.optimizers.g has no field 'learnin_rate' "
+                                        r"\(nearest: learning_rate\)"):
+    check_config_argv(["train.py", "--config=experiments/configs/dcgan_digits.py",
+                       "--config.optimizers.g.learnin_rate=3"])
+  check_config_argv(["train.py", "--config=experiments/configs/dcgan_digits.py",
+                     "--config.optimizers.g.learning_rate=3"])
+  r = run_script(["experiments/train.py", "--config=experiments/configs/dcgan_digits.py",
+                  "--config.num_train_step=3", f"--workdir={tmp_path / 'w'}"])
+  assert r.returncode == 1 and "Traceback" not in r.stderr
+  assert r.stderr.strip().splitlines()[-1].startswith(
+      "ganjax: ConfigError: --config.num_train_step: config has no field 'num_train_step' "
+      "(nearest: num_train_steps")
+  assert not os.path.exists(tmp_path / "w")
