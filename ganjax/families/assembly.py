@@ -4,7 +4,7 @@ into a `Family` (ganjax/core/phases.py).
   game(networks, players, example_inputs, objective, ema=, fields=)
       any game: {network: module}, {player: its networks}, {network: example inputs}, and
       objective(nets) building the objective on the family's Networks.
-  two_player_family(config, ctx, generator, critic, prior=...)
+  two_player_family(config, ctx, generator, critic, prior=..., extend=, fields=)
       the common game: a generator G(*codes) (player "g", with an EMA copy for sampling) against a
       critic D(x) or D(x, label) (player "d"), trained by the adversarial objective
       (ganjax/objectives) on the dataset's data field; G's example inputs come from its prior.
@@ -17,6 +17,7 @@ into a `Family` (ganjax/core/phases.py).
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any, Callable, Mapping
 
 import jax
@@ -47,12 +48,13 @@ def prior_inputs(prior) -> tuple:
 
 
 def two_player_family(config, ctx, generator, critic, *, prior, critic_reads_label: bool = False,
-                      extend: Callable | None = None, **adversarial) -> Family:
+                      extend: Callable | None = None, fields=None, **adversarial) -> Family:
   """Players {"g": ("g",), "d": ("d",)}, ema ("g",), the adversarial objective
   (ganjax.objectives.build_adversarial, with `adversarial`: aux terms, g_penalty) on the dataset's
-  data field; `extend(objective)` replaces it by a subclass with more phases (StyleGAN2's).
-  critic_reads_label: D is called as D(x, label). The batches need "label" when G is
-  class-conditional (a "label" among the prior's codes)."""
+  data field; `extend(objective)` replaces it, e.g. by a subclass with more phases
+  (`as_subclass`). critic_reads_label: D is called as D(x, label). fields: the batch fields read
+  (Family.fields); default the data field, and "label" when G is class-conditional (a "label"
+  among the prior's codes)."""
   field = ctx.spec.data_field
 
   def objective(nets):
@@ -63,10 +65,15 @@ def two_player_family(config, ctx, generator, critic, *, prior, critic_reads_lab
     return extend(base) if extend is not None else base
 
   critic_inputs = (ctx.spec.example(), LABEL) if critic_reads_label else (ctx.spec.example(),)
-  labelled = "label" in prior.fields
+  if fields is None:
+    fields = (field, "label") if "label" in prior.fields else (field,)
   return game({"g": generator, "d": critic}, {"g": ("g",), "d": ("d",)},
-              {"g": prior_inputs(prior), "d": critic_inputs}, objective, ema=("g",),
-              fields=(field, "label") if labelled else (field,))
+              {"g": prior_inputs(prior), "d": critic_inputs}, objective, ema=("g",), fields=fields)
+
+
+def as_subclass(base, cls, **more):
+  """`cls` (a dataclass subclass of `base`'s class) with every field of `base` and `more`."""
+  return cls(**{f.name: getattr(base, f.name) for f in dataclasses.fields(base)}, **more)
 
 
 def latent_gan_family(config, ctx, generator, critic, *, latent: int | None = None) -> Family:

@@ -10,11 +10,9 @@ gamma, "every": 16}}) and augment (ADA / DiffAugment). Images: square, power-of-
 
 from __future__ import annotations
 
-import dataclasses
-
 from ganjax.errors import ConfigError
 from ganjax.families import FAMILIES, BuildContext
-from ganjax.families.assembly import two_player_family
+from ganjax.families.assembly import as_subclass, two_player_family
 from ganjax.families.checks import hyperparameters, image_shape, latent_dim, number
 from ganjax.families.stylegan2.networks import (StyleGAN2Discriminator, StyleGAN2Generator,
                                                 noise_dim, num_ws)
@@ -83,8 +81,7 @@ def build(config, ctx: BuildContext):
                              **channels)
   prior = StyleMixingPrior(z_dim, num_ws(size), noise_dim(size), float(mixing))
   pl = path_length_options(config, hp)
-  extend = lambda base: StyleGAN2Objective(
-      **{f.name: getattr(base, f.name) for f in dataclasses.fields(base)},
-      pl_weight=float(pl["weight"]), pl_every=pl["every"], pl_decay=float(pl["decay"]),
-      pl_batch_shrink=pl["batch_shrink"])
+  extend = lambda base: as_subclass(
+      base, StyleGAN2Objective, pl_weight=float(pl["weight"]), pl_every=pl["every"],
+      pl_decay=float(pl["decay"]), pl_batch_shrink=pl["batch_shrink"])
   return two_player_family(config, ctx, g, d, prior=prior, extend=extend)
