@@ -28,21 +28,55 @@ from typing import Mapping
 import jax
 import numpy as np
 
-from ganjax.core.capabilities import CodeSampler, num_classes, supports
+from ganjax.core.capabilities import (CodeSampler, Grids, StyleSpace, Translator, num_classes,
+                                      supports)
 from ganjax.errors import ConfigError
 
 GRIDS = ("classes", "codes", "interpolate", "mixing")  # mixing: ganjax/style_space.py
 CONTINUOUS_RANGE = (-2.0, 2.0)  # InfoGAN's traversal of its U(-1, 1) codes, beyond the prior
-INFO_FAMILIES = ("infogan",)
 
 
 def model_name(exp) -> str:
   return str(exp.config.model.get("name", "?"))
 
 
-def conditional_families() -> tuple[str, ...]:
-  from ganjax.families.conditional.family import KINDS
-  return tuple(KINDS)
+def declared_grids(objective) -> tuple[str, ...]:
+  """The grids a run draws, the first one in the training loop's samples/: the family's own
+  `grids` where its objective declares them (the Grids capability; () for none), else those its
+  capabilities imply: "translation" (input | output | reconstruction or target: Translator),
+  "classes" (a row per class: Conditional), "samples" (any Sampler), "codes" (a prior with
+  codes besides z and the label: InfoGAN), "interpolate" (a prior with a latent_field), "mixing"
+  (StyleSpace)."""
+  if isinstance(objective, Grids):
+    return tuple(objective.grids)
+  if supports(objective, Translator):
+    return ("translation",)
+  grids = (["classes"] if num_classes(objective) else []) + ["samples"]
+  if supports(objective, CodeSampler):
+    prior = objective.prior
+    if prior.categorical.get("categorical") or "continuous" in prior.fields:
+      grids.append("codes")
+    if getattr(prior, "latent_field", None):
+      grids.append("interpolate")
+  if supports(objective, StyleSpace):
+    grids.append("mixing")
+  return tuple(grids)
+
+
+def check_grid(exp, kind: str) -> None:
+  """ConfigError unless the run's family draws grid `kind` (`declared_grids`)."""
+  have = declared_grids(exp.objective)
+  if kind not in have:
+    drawn = ", ".join(g for g in have if g in GRIDS) or "none of them"
+    raise ConfigError(f"--grid={kind} needs {_GRID_NEEDS.get(kind, 'a family that declares it')}"
+                      f"; model {model_name(exp)!r} draws {drawn}.")
+
+
+_GRID_NEEDS = {"classes": "a class-conditional model (a Conditional family)",
+               "codes": "a model with categorical or continuous latent codes (InfoGAN's prior)",
+               "interpolate": "a prior with a continuous latent code",
+               "mixing": "a generator with a mapping network and a style space W (a StyleSpace "
+                         "family)"}
 
 
 def prior_of(exp, what: str):
@@ -75,11 +109,11 @@ def sample_fix(exp, *, label: int | None = None, code: int | None = None) -> dic
   if label is not None:
     fix["label"] = _check_categorical(
         exp, prior, "label", label, "--label",
-        f"a class-conditional model ({', '.join(conditional_families())})")
+        "a class-conditional model (a Conditional family)")
   if code is not None:
     fix["categorical"] = _check_categorical(
         exp, prior, "categorical", code, "--code",
-        f"a model with a categorical latent code ({', '.join(INFO_FAMILIES)})")
+        "a model with a categorical latent code (InfoGAN's prior)")
   return fix
 
 
@@ -167,9 +201,8 @@ def class_layout(exp, key: jax.Array, cols: int = 10, fix: Mapping | None = None
   codes (noise) across all rows, so a column shows one style in every class."""
   k = num_classes(exp.objective)
   if not k:
-    raise ConfigError(f"--grid=classes needs a class-conditional model "
-                      f"({', '.join(conditional_families())}); model {model_name(exp)!r} is "
-                      f"unconditional.")
+    raise ConfigError(f"--grid=classes needs a class-conditional model (a Conditional family); "
+                      f"model {model_name(exp)!r} is unconditional.")
   cols = _positive(cols, "--num (samples per class)")
   prior = prior_of(exp, "--grid=classes")
   base = _with_values(exp, prior, _draw(prior, key, cols), fix, ("label",), "--grid=classes")
@@ -189,8 +222,7 @@ def code_layout(exp, key: jax.Array, rows: int = 5, cols: int | None = None,
   k = prior.categorical.get("categorical", 0)
   if not k and "continuous" not in fields:
     raise ConfigError(f"--grid=codes needs a model with categorical or continuous latent codes "
-                      f"({', '.join(INFO_FAMILIES)}); model {model_name(exp)!r} has codes "
-                      f"{list(fields)}.")
+                      f"(InfoGAN's prior); model {model_name(exp)!r} has codes {list(fields)}.")
   if k and cols is not None and cols != k:
     raise ConfigError(f"--grid=codes has one column per categorical value: model "
                       f"{model_name(exp)!r} has {k}; drop --num or set --num={k}.")
@@ -258,9 +290,10 @@ def grid_layout(kind: str, exp, key: jax.Array, *, rows: int | None = None,
 
 
 def training_layout(exp, key: jax.Array, num: int) -> Layout | None:
-  """The training loop's sample grid for class-conditional families: one row per class, up to 8
-  columns within `num` samples (at least one); None for unconditional families."""
+  """The training loop's sample grid for families whose first declared grid is "classes": one
+  row per class, up to 8 columns within `num` samples (at least one); None for the others."""
+  grids = declared_grids(exp.objective)
   k = num_classes(exp.objective)
-  if not k:
+  if not grids or grids[0] != "classes" or not k:
     return None
   return class_layout(exp, key, max(1, min(8, num // k)))

@@ -99,10 +99,10 @@ def test_bad_label_or_code_is_a_clear_error(runs):
   for bad in (10, -1):
     with pytest.raises(ConfigError, match=rf"--label={bad} is outside \[0, 10\): model 'cgan'"):
       sample_fix(cgan, label=bad)
-  with pytest.raises(ConfigError, match=r"--label needs a class-conditional model \(cgan, acgan, "
-                                        r"projection\); model 'dcgan' has no 'label' code"):
+  with pytest.raises(ConfigError, match=r"--label needs a class-conditional model \(a Conditional "
+                                        r"family\); model 'dcgan' has no 'label' code"):
     sample_fix(dcgan, label=0)
-  with pytest.raises(ConfigError, match=r"--code needs .*\(infogan\); model 'cgan'"):
+  with pytest.raises(ConfigError, match=r"--code needs .*\(InfoGAN's prior\); model 'cgan'"):
     sample_fix(cgan, code=0)
   with pytest.raises(ConfigError, match=r"--code=4 is outside \[0, 4\): model 'infogan'"):
     sample_fix(infogan, code=4)
@@ -110,7 +110,7 @@ def test_bad_label_or_code_is_a_clear_error(runs):
     grid_layout("classes", dcgan, jax.random.PRNGKey(0))
   for exp in (dcgan, cgan):
     with pytest.raises(ConfigError, match=r"--grid=codes needs a model with categorical or "
-                                          r"continuous latent codes \(infogan\)"):
+                                          r"continuous latent codes \(InfoGAN's prior\)"):
       grid_layout("codes", exp, jax.random.PRNGKey(0))
 
 

@@ -20,6 +20,9 @@ sees names the family, the capability and what its objective lacks:
                noise, *, ema) -> images; `noise_dim` (StyleGAN2's mixing grids and PPL).
   Renders      render(samples) -> images [n, H, W, C] float32 in [-1, 1]: how samples that are not
                images (voxels, point sets) are drawn in grids.
+  Grids        `grids`: the grids it draws, first the training loop's ("classes", "samples",
+               "translation", ...; () for none); without it they follow from the capabilities
+               above (ganjax/sampling_grids.py `declared_grids`).
 
 Membership is structural (typing.runtime_checkable): an objective has a capability when it has the
 members, with no registration. `Conditional` and `Truncatable` also check the value (a prior with
@@ -91,6 +94,11 @@ class StyleSpace(Protocol):
 @runtime_checkable
 class Renders(Protocol):
   def render(self, samples): ...  # samples [n, *sample shape] -> images [n, H, W, C] in [-1, 1]
+
+
+@runtime_checkable
+class Grids(Protocol):
+  grids: tuple[str, ...]  # the grids it draws, first the training loop's (ganjax/sampling_grids.py)
 
 
 @runtime_checkable

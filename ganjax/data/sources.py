@@ -57,7 +57,8 @@ class DatasetSpec:
   schema: tuple[Field, ...] = ()
 
   def __post_init__(self):
-    if not self.schema:
+    if not self.schema or self._derived_schema():
+      # dataclasses.replace(spec, shape=..., num_classes=...) re-derives a derived schema.
       if self.shape is None:
         raise ValueError("a DatasetSpec needs a schema (or shape and kind).")
       object.__setattr__(self, "schema", legacy_schema(self.kind, self.shape, self.num_classes,
@@ -68,6 +69,20 @@ class DatasetSpec:
     if not any(f.is_data for f in self.schema):
       raise ValueError(f"a schema needs at least one data field, got {names}.")
     object.__setattr__(self, "shape", self.primary.shape)
+
+  def _derived_schema(self) -> bool:
+    """Whether `schema` is the one `shape` and `kind` build (for some shape and class count)."""
+    if not self.schema or self.shape is None:
+      return False
+    data = next((f for f in self.schema if f.is_data), None)
+    labels = [f for f in self.schema if f.is_label]
+    if data is None or not labels:
+      return False
+    try:
+      built = legacy_schema(self.kind, data.shape, int(labels[0].range[1]) + 1, self.domains)
+    except ValueError:
+      return False
+    return built == tuple(self.schema)
 
   @property
   def primary(self) -> Field:

@@ -25,11 +25,11 @@ from ganjax.core.keys import fixed_noise_key
 from ganjax.core.state import GANState
 from ganjax.runtime import runtime_of
 from ganjax.sampling import as_images, dataset_cond
-from ganjax.sampling_grids import render_grid, training_layout
+from ganjax.sampling_grids import declared_grids, render_grid, training_layout
 from ganjax.train.dispatch import plan_blocks, stage_block
 from ganjax.train import config_history
 from ganjax.train.experiment import build_experiment
-from ganjax.translation import is_translator, translation_grid
+from ganjax.translation import translation_grid
 from ganjax.workdir_lock import WorkdirLock
 
 
@@ -44,10 +44,11 @@ def write_sample_grid(exp, state: GANState, workdir: str, step: int) -> str | No
   num_grid_samples in a square. Every process computes (the state may span all of them);
   process 0 writes."""
   key, num = fixed_noise_key(exp.config), exp.config.get("num_grid_samples", 64)
-  if len(exp.data_shape) != 3 and not supports(exp.objective, Renders):
-    return None
-  layout = None if is_translator(exp.objective) else training_layout(exp, key, num)
-  if is_translator(exp.objective):  # fixed test inputs: input | output | reconstruction or target
+  grids = declared_grids(exp.objective)
+  if not grids or (len(exp.data_shape) != 3 and not supports(exp.objective, Renders)):
+    return None  # the family draws no grid, or its samples are no pictures
+  layout = training_layout(exp, key, num)
+  if grids[0] == "translation":  # fixed test inputs: input | output | reconstruction or target
     images, ncols = translation_grid(exp, state, num)
     images = images.astype("float32") / 127.5 - 1.0
   elif layout is None:  # samples of the fixed noise, conditioned on the first test inputs if need be

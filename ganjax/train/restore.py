@@ -17,7 +17,7 @@ from ganjax.errors import CheckpointError, ConfigError
 from ganjax.images import image_grid, save_png, to_uint8
 from ganjax.sampling import (as_images, check_truncation, dataset_cond, draw_samples,
                              load_cond_file)
-from ganjax.sampling_grids import GRIDS, grid_layout, render_grid, sample_fix
+from ganjax.sampling_grids import GRIDS, check_grid, grid_layout, render_grid, sample_fix
 from ganjax.style_space import check_style_space, mixing_grid
 from ganjax.train.experiment import Experiment, build_experiment
 
@@ -99,8 +99,8 @@ def write_samples(workdir: str, out: str, *, num: int | None = None, ema: bool =
   fix = sample_fix(exp, label=label, code=code)
   check_truncation(exp, truncation)
   key = jax.random.PRNGKey(seed)
-  if grid == "mixing":
-    check_style_space(exp, "--grid=mixing")
+  if grid is not None:
+    check_grid(exp, grid)
   layout = None if grid in (None, "mixing") else grid_layout(grid, exp, key, rows=rows, cols=num,
                                                              fix=fix)
   parent = os.path.dirname(os.path.abspath(out))
