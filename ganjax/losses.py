@@ -35,6 +35,12 @@ def get_loss(name: str, **kwargs):
   return functools.partial(loss, **kwargs) if kwargs else loss
 
 
+def loss_from_config(config):
+  """`config.loss` (a LOSSES name) with `config.loss_kwargs` bound: the one place a config's
+  adversarial loss is built (the adversarial objective, the families with their own objective)."""
+  return get_loss(config.loss, **dict(config.get("loss_kwargs", None) or {}))
+
+
 def generator_reads_real(loss) -> bool:
   """Whether `loss`'s generator term depends on real_logits: a backward walk over the jaxpr of
   `loss(real, fake)[1]` (conservative: an equation inside a nested call counts as using all of

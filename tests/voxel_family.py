@@ -1,6 +1,6 @@
 """A test-only family on 3-D data: a class-conditional voxel GAN on 8^3 occupancy grids, built with
-nothing but ganjax's public API (a dataset schema, DATASETS, FAMILIES, the adversarial objective,
-the injected N-D layers), so that 3-D families need no edit of the core.
+nothing but ganjax's public API (a dataset schema, DATASETS, FAMILIES, the two-player family
+builder, the injected N-D layers), so that 3-D families need no edit of the core.
 
 Dataset "test_voxels8": procedural 8^3 grids, class 0 a solid box, class 1 a solid ball, of random
 size and position (train and test from different seeds). Family "test_voxel_gan": G(z, label) ->
@@ -14,20 +14,18 @@ from __future__ import annotations
 import dataclasses
 
 import flax.linen as nn
-import jax
 import jax.numpy as jnp
 import ml_collections
 import numpy as np
 import tensorflow_datasets as tfds
 
-from ganjax.core.networks import Networks
 from ganjax.core.outputs import DOutput
-from ganjax.core.phases import Family
 from ganjax.data import schema
 from ganjax.data.sources import DATASETS, DatasetSpec
 from ganjax.families import FAMILIES
+from ganjax.families.assembly import as_subclass, two_player_family
 from ganjax.nn.layers import PLAIN, Layers
-from ganjax.objectives import AdversarialObjective, build_adversarial
+from ganjax.objectives import AdversarialObjective
 from ganjax.objectives.priors import GaussianPrior
 
 SIZE = 8
@@ -117,20 +115,13 @@ class VoxelObjective(AdversarialObjective):
 
 
 @FAMILIES.register("test_voxel_gan", overwrite=True)
-def build(config, ctx) -> Family:
+def build(config, ctx):
   k, latent = ctx.spec.num_classes, config.model.latent_dim
-  nets = Networks({"g": VoxelGenerator(k, config.model.features, layers=ctx.layers),
-                   "d": VoxelCritic(k, layers=ctx.layers)})
-  adversarial = build_adversarial(config, nets, prior=GaussianPrior(latent, k), generator="g",
-                                  critic="d", generator_player="g", critic_player="d",
-                                  field="voxels", critic_reads_label=True, axis_name=ctx.axis_name)
-  label = ctx.spec.example("label")
-  return Family(networks=nets.modules, players={"g": ("g",), "d": ("d",)},
-                example_inputs={"g": (jax.ShapeDtypeStruct((1, latent), jnp.float32), label),
-                                "d": (ctx.spec.example("voxels"), label)},
-                objective=VoxelObjective(**{f.name: getattr(adversarial, f.name)
-                                            for f in dataclasses.fields(adversarial)}), ema=("g",),
-                fields={"voxels": (SIZE,) * 3 + (1,), "label": ()})
+  return two_player_family(
+      config, ctx, VoxelGenerator(k, config.model.features, layers=ctx.layers),
+      VoxelCritic(k, layers=ctx.layers), prior=GaussianPrior(latent, k), critic_reads_label=True,
+      extend=lambda base: as_subclass(base, VoxelObjective),
+      fields={"voxels": (SIZE,) * 3 + (1,), "label": ()})
 
 
 def get_config():

@@ -64,6 +64,13 @@ class GANState:
     return {"params": self.params_of(network, ema=ema) if params is None else params, **cols}
 
 
+def with_collections(state: GANState, player: str, network: str, cols: dict) -> GANState:
+  """`state` with `network`'s non-param collections (of `player`) replaced by `cols`."""
+  p = state.players[player]
+  return state.replace(players={**state.players, player: p.replace(
+      collections={**p.collections, network: cols})})
+
+
 def split_variables(variables: Mapping) -> tuple[PyTree, dict]:
   """flax variables -> (params, {other collection: ...})."""
   variables = dict(variables)

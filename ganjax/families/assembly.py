@@ -26,7 +26,6 @@ import jax.numpy as jnp
 from ganjax.core.networks import Networks
 from ganjax.core.phases import Family
 from ganjax.families.checks import latent_dim
-from ganjax.losses import get_loss
 from ganjax.objectives import build_adversarial
 from ganjax.objectives.priors import GaussianPrior
 
@@ -94,9 +93,3 @@ def translator_pair(ctx, translator: Callable[[], Any], critic: Callable[[], Any
   example = (ctx.spec.example("a"),)
   return game(networks, {"g": ("g_ab", "g_ba"), "d": ("d_a", "d_b", *extras)},
               {n: example for n in networks}, objective, ema=("g_ab", "g_ba"), fields=("a", "b"))
-
-
-def adversarial_loss(hp):
-  """The adversarial loss hp.loss (a ganjax.losses name) with its options hp.loss_kwargs bound,
-  for families whose own objective takes the loss."""
-  return get_loss(hp.loss, **dict(hp.loss_kwargs))

@@ -7,7 +7,7 @@ strategy (`config.g_objective`) and the critic steps (`config.d_steps`).
 """
 
 from ganjax.augment import build_augment
-from ganjax.losses import get_loss
+from ganjax.losses import loss_from_config
 from ganjax.objectives.adversarial import AdversarialObjective, AuxTerm, PenaltyInputs
 from ganjax.objectives.generator_losses import G_OBJECTIVES
 from ganjax.regularizers import build_d_penalty
@@ -23,7 +23,7 @@ def build_adversarial(config, nets, *, prior, generator: str, critic: str,
   d_penalty, penalty_techniques = build_d_penalty(config, critic_player)
   augment, augment_techniques = build_augment(config, axis_name)
   return AdversarialObjective(
-      nets=nets, loss=get_loss(config.loss, **dict(config.get("loss_kwargs", {}))),
+      nets=nets, loss=loss_from_config(config),
       prior=prior, generator=generator, critic=critic,
       generator_player=generator_player, critic_player=critic_player, field=field,
       critic_reads_label=critic_reads_label, aux=tuple(aux),

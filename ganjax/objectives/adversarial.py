@@ -29,7 +29,7 @@ from ganjax.core.keys import device_key
 from ganjax.core.networks import Networks
 from ganjax.core.outputs import DOutput, as_output
 from ganjax.core.phases import Phase
-from ganjax.core.state import GANState
+from ganjax.core.state import GANState, with_collections
 from ganjax.nn.minibatch import mixes_examples
 from ganjax.objectives.generator_losses import adversarial
 from ganjax.objectives.samplers import LatentSampler
@@ -164,7 +164,7 @@ class AdversarialObjective(LatentSampler):
       # Minibatch layers (ganjax/nn/minibatch.py) must see real and fake as separate batches.
       kr, kf = jax.random.split(device_key(key, self.axis_name))
       out_r, cols = self.critic_output(d_params, state, real, kr, real_labels, per_device_key=False)
-      state = _with_collections(state, self.critic_player, self.critic, cols)
+      state = with_collections(state, self.critic_player, self.critic, cols)
       out_f, cols = self.critic_output(d_params, state, fake, kf, fake_labels, per_device_key=False)
       return out_r, out_f, cols
     # Real and fake through D in one call: one larger matmul beats two dispatches.
@@ -262,9 +262,3 @@ class AdversarialObjective(LatentSampler):
 def takes_truncation(module) -> bool:
   """Whether a flax module's `__call__` has a `truncation` parameter."""
   return "truncation" in inspect.signature(type(module).__call__).parameters
-
-
-def _with_collections(state: GANState, player: str, network: str, cols: dict) -> GANState:
-  p = state.players[player]
-  return state.replace(players={**state.players, player: p.replace(
-      collections={**p.collections, network: cols})})

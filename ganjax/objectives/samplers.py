@@ -87,3 +87,10 @@ class TranslationSampler:
     cond = check_cond(self, cond, num)
     direction = next(d for d, (src, _) in self.directions.items() if src in cond)
     return self.translate(state, cond[self.directions[direction][0]], direction=direction, ema=ema)
+
+
+class UnpairedTranslation(TranslationSampler):
+  """The directions of unpaired two-domain translation (CycleGAN, DiscoGAN): translators "g_ab"
+  (a -> b) and "g_ba" (b -> a); sample(cond={"a": x}) translates x to b, cond={"b": x} to a."""
+  directions = {"a2b": ("a", "b"), "b2a": ("b", "a")}  # direction -> (input field, output field)
+  translators = {"a2b": "g_ab", "b2a": "g_ba"}

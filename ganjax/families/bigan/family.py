@@ -14,11 +14,12 @@ import jax.numpy as jnp
 
 from ganjax.errors import ConfigError
 from ganjax.families import FAMILIES, BuildContext
-from ganjax.families.assembly import adversarial_loss, game
+from ganjax.families.assembly import game
 from ganjax.families.bigan.networks import BiGANEncoder, JointDiscriminator
 from ganjax.families.bigan.objective import BiGANObjective
 from ganjax.families.checks import hyperparameters, image_shape, latent_dim, number, widths
 from ganjax.families.shared import DCGAN_CRITIC, DCGAN_GENERATOR, critic_trunk, dcgan_generator
+from ganjax.losses import loss_from_config
 
 
 def defaults() -> dict:
@@ -69,6 +70,6 @@ def build(config, ctx: BuildContext):
   z = jax.ShapeDtypeStruct((1, latent), jnp.float32)
   return game({"g": g, "e": e, "d": d}, {"g": ("g", "e"), "d": ("d",)},
               {"g": (z,), "e": (ctx.spec.example(),), "d": (ctx.spec.example(), z)},
-              lambda nets: BiGANObjective(nets, adversarial_loss(hp), latent, field,
+              lambda nets: BiGANObjective(nets, loss_from_config(hp), latent, field,
                                           number(hp, "d_steps", integer=True), ctx.axis_name),
               ema=("g", "e"), fields=(field,))

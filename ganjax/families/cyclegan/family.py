@@ -11,13 +11,14 @@ loss_kwargs); optimizers g and d.
 from __future__ import annotations
 
 from ganjax.families import FAMILIES, BuildContext
-from ganjax.families.assembly import adversarial_loss, translator_pair
+from ganjax.families.assembly import translator_pair
 from ganjax.families.checks import hyperparameters, image_shape, number, one_of, unpaired, widths
 from ganjax.families.cyclegan.networks import ResnetGenerator
 from ganjax.families.cyclegan.objective import CycleGANObjective
 from ganjax.families.shared import NORMS
 from ganjax.nn.image_pool import ImagePool
 from ganjax.nn.patchgan import PatchDiscriminator
+from ganjax.losses import loss_from_config
 
 
 def defaults() -> dict:
@@ -51,7 +52,7 @@ def build(config, ctx: BuildContext):
   d_features = widths(hp, "model.d_features")
   pool_size = number(hp, "model.pool_size", integer=True)
   objective = lambda nets: CycleGANObjective(
-      nets, adversarial_loss(hp), float(number(hp, "model.cycle_weight", minimum=0)),
+      nets, loss_from_config(hp), float(number(hp, "model.cycle_weight", minimum=0)),
       float(number(hp, "model.identity_weight", minimum=0)))
   return translator_pair(
       ctx, lambda: ResnetGenerator(ctx.spec.shape[-1], features, blocks, norm, dtype=ctx.dtype,

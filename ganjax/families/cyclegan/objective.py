@@ -34,16 +34,8 @@ from ganjax.core.outputs import logits_of
 from ganjax.core.phases import Phase
 from ganjax.core.state import GANState
 from ganjax.losses import generator_reads_real
-from ganjax.objectives.samplers import TranslationSampler
+from ganjax.objectives.samplers import UnpairedTranslation
 from ganjax.objectives.translation_terms import cycle, identity
-
-
-class UnpairedTranslation(TranslationSampler):
-  """What experiments/translate.py and the translation metrics read of a family with translators
-  "g_ab" (a -> b) and "g_ba" (b -> a): `directions` and `translate` (the Translator capability);
-  sample(cond={"a": x}) translates x to b, cond={"b": x} to a."""
-  directions = {"a2b": ("a", "b"), "b2a": ("b", "a")}  # direction -> (input field, output field)
-  translators = {"a2b": "g_ab", "b2a": "g_ba"}
 
 
 @dataclasses.dataclass(frozen=True)

@@ -35,10 +35,9 @@ import jax.numpy as jnp
 from ganjax.core.networks import Networks
 from ganjax.core.outputs import DOutput
 from ganjax.core.phases import Phase
-from ganjax.core.state import GANState
-from ganjax.families.cyclegan.objective import UnpairedTranslation
+from ganjax.core.state import GANState, with_collections
 from ganjax.losses import non_saturating
-from ganjax.objectives.adversarial import _with_collections
+from ganjax.objectives.samplers import UnpairedTranslation
 from ganjax.objectives.translation_terms import squared
 
 
@@ -64,7 +63,7 @@ class _Calls:
     out, cols = self.nets.apply(self.state, name, x, params=params, train=True)
     if cols:
       self.cols[name] = cols
-      self.state = _with_collections(self.state, self.state.owner(name), name, cols)
+      self.state = with_collections(self.state, self.state.owner(name), name, cols)
     return out
 
   def updated(self, names) -> dict:

@@ -10,12 +10,13 @@ d when adversarial).
 from __future__ import annotations
 
 from ganjax.families import FAMILIES, BuildContext
-from ganjax.families.assembly import adversarial_loss, game
+from ganjax.families.assembly import game
 from ganjax.families.checks import flag, hyperparameters, image_shape, number, one_of, paired, widths
 from ganjax.families.pix2pix.networks import UNetGenerator
 from ganjax.families.pix2pix.objective import Pix2PixObjective
 from ganjax.families.shared import NORMS
 from ganjax.nn.patchgan import PatchDiscriminator
+from ganjax.losses import loss_from_config
 
 
 def defaults() -> dict:
@@ -56,7 +57,7 @@ def build(config, ctx: BuildContext):
   source = ctx.spec.example("source")
   pair = source.update(shape=(*source.shape[:-1], 2 * source.shape[-1]))
   objective = lambda nets: Pix2PixObjective(
-      nets, adversarial_loss(hp), float(number(hp, "model.l1_weight", minimum=0)),
+      nets, loss_from_config(hp), float(number(hp, "model.l1_weight", minimum=0)),
       flag(hp, "model.adversarial"), ctx.axis_name)
   return game({"g": g, "d": d}, {"g": ("g",), "d": ("d",)}, {"g": (source,), "d": (pair,)},
               objective, ema=("g",), fields=("source", "target"))
