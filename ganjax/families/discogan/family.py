@@ -48,7 +48,7 @@ def build(config, ctx: BuildContext):
   objective = lambda nets: DiscoGANObjective(
       nets, rate("starting_rate"), rate("default_rate"),
       number(hp, "model.gan_curriculum", minimum=0, integer=True),
-      number(hp, "model.g_steps", integer=True))
+      number(hp, "model.g_steps", integer=True), axis_name=ctx.axis_name)
   return translator_pair(ctx, lambda: EncoderDecoder(g_features, out_channels=ctx.spec.shape[-1],
                                                      **common),
                          lambda: ConvDiscriminator(d_features, **common), objective)

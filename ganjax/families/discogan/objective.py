@@ -41,10 +41,15 @@ from ganjax.objectives.samplers import UnpairedTranslation
 from ganjax.objectives.translation_terms import squared
 
 
-def feature_matching(real: tuple, fake: tuple) -> jax.Array:
+def feature_matching(real: tuple, fake: tuple, axis_name: str | None = None) -> jax.Array:
   """Sum over layers of the mean squared difference of batch-mean activations; real, fake:
-  tuples of [B, ...] float32 (DOutput.features of a ConvDiscriminator) -> float32 scalar."""
-  return sum(jnp.mean(jnp.square(jnp.mean(r, 0) - jnp.mean(f, 0))) for r, f in zip(real, fake))
+  tuples of [B, ...] float32 (DOutput.features of a ConvDiscriminator) -> float32 scalar. Under
+  shard_map (`axis_name` set) the batch means are over the global batch (a pmean of the
+  per-device means), so the term is the one-device one whatever the device count."""
+  def batch_mean(x):
+    m = jnp.mean(x, 0)
+    return m if axis_name is None else jax.lax.pmean(m, axis_name)
+  return sum(jnp.mean(jnp.square(batch_mean(r) - batch_mean(f))) for r, f in zip(real, fake))
 
 
 def generator_loss(gan: jax.Array, fm: jax.Array, recon: jax.Array, rate: jax.Array) -> jax.Array:
@@ -80,6 +85,7 @@ class DiscoGANObjective(UnpairedTranslation):
   gan_curriculum: int = 1000
   g_steps: int = 2
   techniques: tuple = ()
+  axis_name: str | None = None  # the shard_map axis in pmap mode (global feature means)
   progress_metrics = ("d_loss", "g_loss", "recon")
 
   @property
@@ -117,7 +123,7 @@ class DiscoGANObjective(UnpairedTranslation):
       real_out: DOutput = calls(critic, real)
       fake_out: DOutput = calls(critic, fake)
       gan = non_saturating(real_out.logits, fake_out.logits)[1]
-      return gan, feature_matching(real_out.features, fake_out.features)
+      return gan, feature_matching(real_out.features, fake_out.features, self.axis_name)
 
     gan_b, fm_b = adversarial("d_b", b, fake_b)
     gan_a, fm_a = adversarial("d_a", a, fake_a)
