@@ -77,6 +77,7 @@ def run(config_name: str, seed: int, steps: int, overrides: dict | None = None, 
   from ganjax.images import image_grid, save_png, to_uint8
   from ganjax.metrics.conditional import extra_metrics
   from ganjax.metrics.scoring import score
+  from ganjax.metrics.kid import KID_DISPLAY_SCALE
   from ganjax.sampling_grids import grid_layout, render_grid
   from ganjax.sampling import draw_samples
   from ganjax.train.experiment import build_experiment
@@ -119,7 +120,9 @@ def run(config_name: str, seed: int, steps: int, overrides: dict | None = None, 
       save_png(grid_path, image_grid(draw_samples(exp, state, 64, seed=0), ncols=8), upscale=2)
   extra_cols = {k[len("eval/"):]: v for k, v in row.items()
                 if k.startswith("eval/") and k[len("eval/"):] not in ("fid", "kid_mean", "kid_std")}
-  return {**out, "fid": row["eval/fid"], "kid": row["eval/kid_mean"], "extra": extra_cols}
+  # KID x 1e3, as the tables head it (raw in metrics.jsonl; ganjax/metrics/kid.py)
+  return {**out, "fid": row["eval/fid"], "kid": KID_DISPLAY_SCALE * row["eval/kid_mean"],
+          "extra": extra_cols}
 
 
 def main(argv):

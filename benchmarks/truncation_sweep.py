@@ -25,13 +25,14 @@ _NUM = flags.DEFINE_integer("num_samples", 5000, "Samples per psi.")
 _SEED = flags.DEFINE_integer("seed", 0, "Seed of the latent codes (the same at every psi).")
 flags.mark_flag_as_required("workdir")
 
-COLUMNS = [("fid", "FID"), ("kid_mean", "KID"), ("precision", "precision"), ("recall", "recall"),
+COLUMNS = [("fid", "FID"), ("kid_mean", "KID x1e3"), ("precision", "precision"), ("recall", "recall"),
            ("conditional_accuracy", "conditional accuracy"), ("intra_class_fid", "intra-class FID"),
            ("ppl", "PPL")]
 
 
 def main(argv):
   del argv
+  from ganjax.metrics.kid import display_name, display_scores
   from ganjax.metrics.scoring import score
   from ganjax.reporting import quiet_library_logs
   from ganjax.train.restore import restore_run
@@ -46,8 +47,9 @@ def main(argv):
   print("| psi | " + " | ".join(name for _, name in present) + " |")
   print("| --- |" + " --- |" * len(present))
   for psi, row in rows:
-    cells = [f"{row[f'eval/{k}']:.2%}" if k == "conditional_accuracy" else f"{row[f'eval/{k}']:.3f}"
-             for k, _ in present]
+    shown = display_scores({k: row[f"eval/{k}"] for k, _ in present})  # KID x 1e3
+    cells = [f"{row[f'eval/{k}']:.2%}" if k == "conditional_accuracy" else
+             f"{shown[display_name(k)]:.3f}" for k, _ in present]
     print(f"| {psi:.2f} | " + " | ".join(cells) + " |", flush=True)
 
 

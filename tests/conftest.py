@@ -146,3 +146,30 @@ def assert_every_parameter_trained(cfg, state) -> None:
     for a, b in zip(jax.tree.leaves(state.players[player].params),
                     jax.tree.leaves(start.players[player].params)):
       assert np.all(np.isfinite(a)) and not np.array_equal(a, b)
+
+
+def tensorboard_scalars(directory) -> dict[str, list[tuple[int, float]]]:
+  """{tag: [(step, value), ...]} of the scalars as TensorBoard shows them: every event file in
+  `directory` in order, a SessionLog.START at step s purging the earlier events of steps >= s
+  (TensorBoard's reader)."""
+  import struct
+  from tensorboardX.proto import event_pb2
+  scalars: dict[str, list[tuple[int, float]]] = {}
+  for name in sorted(os.listdir(directory)):
+    with open(os.path.join(directory, name), "rb") as f:
+      data = f.read()
+    pos = 0
+    while pos < len(data):  # TFRecord framing: length, its crc, the record, its crc
+      (length,) = struct.unpack("<Q", data[pos:pos + 8])
+      event = event_pb2.Event.FromString(data[pos + 12:pos + 12 + length])
+      pos += 16 + length
+      if event.HasField("session_log") and event.session_log.status == event_pb2.SessionLog.START:
+        scalars = {tag: [(s, v) for s, v in rows if s < event.step] for tag, rows in scalars.items()}
+      for value in event.summary.value:
+        scalars.setdefault(value.tag, []).append((event.step, value.simple_value))
+  return scalars
+
+
+def tensorboard_steps(directory, tag) -> list[int]:
+  """The steps of `tag`'s scalars as TensorBoard shows them (`tensorboard_scalars`)."""
+  return [s for s, _ in tensorboard_scalars(directory).get(tag, [])]

@@ -80,6 +80,10 @@ def test_evaluate_cli_prints_and_records_every_requested_metric(workdir):
   row = rows[-1]
   assert row["step"] == STEPS and row["feature_net"] == "fashion_mnist_cnn"
   assert all(np.isfinite(row[f"eval/{c}"]) for c in columns) and row["eval/num_samples"] == 300
+  # KID is shown x 1e3 under a name that says so; metrics.jsonl keeps the raw value.
+  shown = {line.rsplit(None, 1)[0].strip(): line.rsplit(None, 1)[-1] for line in table.splitlines()}
+  for c in ("kid_mean", "kid_std"):
+    assert float(shown[f"{c} (x1e3)"]) == pytest.approx(1e3 * row[f"eval/{c}"], rel=1e-5), shown
   # 12 steps of training are far from the data: FID above a real subset's (about 1, see test_metrics_domain).
   assert row["eval/fid"] > 5.0
 

@@ -7,7 +7,7 @@ import shutil
 
 import pytest
 
-from conftest import run_script
+from conftest import run_script, tensorboard_steps
 from ganjax.errors import CheckpointError, ConfigError
 from ganjax.train.loop import train_and_evaluate
 from ganjax.train.restore import restore_run, write_samples
@@ -133,28 +133,6 @@ def test_a_killed_and_resumed_run_logs_one_metrics_row_per_step(digits_config, t
            .splitlines()]
   assert steps == [1, 2, 3, 4, 5, 6]
   assert tensorboard_steps(os.path.join(workdir, "tensorboard"), "d_loss") == [1, 2, 3, 4, 5, 6]
-
-
-def tensorboard_steps(directory, tag):
-  """The steps of `tag`'s scalars as TensorBoard shows them: every event file in order, a
-  SessionLog.START at step s purging the earlier events of steps >= s (TensorBoard's reader)."""
-  import struct
-  from tensorboardX.proto import event_pb2
-  steps = []
-  for name in sorted(os.listdir(directory)):
-    with open(os.path.join(directory, name), "rb") as f:
-      data = f.read()
-    pos = 0
-    while pos < len(data):  # TFRecord framing: length, its crc, the record, its crc
-      (length,) = struct.unpack("<Q", data[pos:pos + 8])
-      event = event_pb2.Event.FromString(data[pos + 12:pos + 12 + length])
-      pos += 16 + length
-      if event.HasField("session_log") and event.session_log.status == event_pb2.SessionLog.START:
-        steps = [s for s in steps if s < event.step]
-      for value in event.summary.value:
-        if value.tag == tag:
-          steps.append(event.step)
-  return steps
 
 
 def test_a_missing_config_file_or_unknown_field_is_one_line_with_the_nearest_names(tmp_path):

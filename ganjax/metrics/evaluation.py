@@ -71,7 +71,9 @@ def evaluate(net: FeatureNet, fake_batches: Iterable, real: FeatureSummary | Non
 
 
 def format_table(scores: dict[str, float]) -> str:
-  """A two-column text table of scores."""
+  """A two-column text table of scores; KID x 1e3 under a name that says so (kid.display_scores)."""
+  from ganjax.metrics.kid import display_scores
+  scores = display_scores(scores)
   width = max(len(k) for k in scores)
   lines = [f"{'metric':<{width}}  value", f"{'-' * width}  {'-' * 12}"]
   lines += [f"{k:<{width}}  {v:.6g}" for k, v in scores.items()]

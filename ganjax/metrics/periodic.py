@@ -19,6 +19,7 @@ import orbax.checkpoint as ocp
 from absl import logging
 
 from ganjax.metrics.eval_config import eval_settings
+from ganjax.metrics.kid import display_scores
 from ganjax.metrics.registry import Source, resolve
 from ganjax.metrics.scorer import CONFIG_FLAGS, Scorer
 
@@ -62,7 +63,8 @@ class PeriodicEvaluator:
     if "code_mapping" in extras:
       logging.info("step %d InfoGAN code -> matched class: %s", step, extras["code_mapping"])
     writer.write_scalars(step, {f"eval/{k}": v for k, v in scores.items()})
-    logging.info("step %d eval: %s", step, ", ".join(f"{k}={v:.4g}" for k, v in scores.items()))
+    logging.info("step %d eval: %s", step, ", ".join(f"{k}={v:.4g}" for k, v in
+                                                     display_scores(scores).items()))
     if self.best is not None and step not in self.best.all_steps():
       self.best.save(step, args=ocp.args.Composite(state=ocp.args.StandardSave(state)),
                      metrics={"fid": scores[self.scorer.best_column(scores)]})

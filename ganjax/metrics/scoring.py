@@ -31,7 +31,8 @@ def score(*, metrics: Sequence[str] | str | None = None, run: tuple | None = Non
 
   run: (experiment, state) of a restored training run (ganjax/train/restore.py, `restore_run`):
   `num_samples` (default 10k) samples of its sampler (EMA weights with `ema`). samples (+ optional
-  labels, for "ifid" and "cacc"): that file's first `num_samples` (default all). The dataset is
+  labels, for "ifid" and "cacc"): that file's first `num_samples` (default all; more than
+  the file holds is a ConfigError). The dataset is
   `dataset`, else the run's, else fashion_mnist. feature_net, split: None = the dataset's
   (DatasetSpec.feature_net, .fid_split: fashion_mnist_cnn and test for Fashion-MNIST data,
   emoji32_cnn and train for emoji32). metrics: None = fid,kid,is,pr, plus for a run
@@ -79,6 +80,9 @@ def score(*, metrics: Sequence[str] | str | None = None, run: tuple | None = Non
   if samples is not None:  # checked before any network, dataset or reference statistics is loaded
     feature_net_for(dataset_cfg.name, feature_net)
     images = load_sample_file(samples, dataset_cfg.name)
+    if num_samples is not None and num_samples > len(images):  # never score fewer than asked
+      raise ConfigError(f"--num_samples={num_samples}, but {samples} holds {len(images)} samples; "
+                        f"pass --num_samples={len(images)} or fewer, or drop it to score them all.")
     label_array = load_label_file(labels, len(images), dataset_cfg.name) if labels else None
   elif sampling:
     num_samples = num_samples or DEFAULT_NUM_SAMPLES
