@@ -25,7 +25,7 @@ below the table.
   --bf16                                          both in bfloat16 mixed precision (ganjax
                                                   config.dtype, torch autocast)
 
-Below the table: the step's model FLOPs (ganjax/flops.py, counted on the reference layers: real
+Below the table: the step's model FLOPs (benchmarks/flops.py, counted on the reference layers: real
 multiply-adds of every convolution and matmul, the same model for both frameworks), each
 framework's achieved TFLOP/s and, where the peak is known (listed GPUs, or --peak_tflops), its
 model-FLOP utilisation; on a GPU also each one's peak device memory.
@@ -89,7 +89,7 @@ def model_flops(config, batch_size: int) -> int:
   """Model FLOPs of one train step at `batch_size`, counted on the reference layers (flax's own,
   runtime.layers = "flax": XLA's convolutions and gradients, implementation-independent);
   traced, not run."""
-  from ganjax.flops import count_flops
+  from benchmarks.flops import count_flops
   from ganjax.train.experiment import build_experiment
   from ganjax.train.timing import random_batch
   config = config.copy_and_resolve_references()
@@ -122,7 +122,7 @@ def main() -> None:
   p.add_argument("--gpu", action="store_true", help="both frameworks on the GPU")
   p.add_argument("--bf16", action="store_true", help="both in bfloat16 mixed precision")
   p.add_argument("--peak_tflops", type=float, default=0.0,
-                 help="device peak for MFU (0: ganjax.flops' table for the device, if listed)")
+                 help="device peak for MFU (0: benchmarks.flops' table for the device, if listed)")
   p.add_argument("--worker", choices=["ganjax"], help=argparse.SUPPRESS)
   p.add_argument("--batch", type=int, help=argparse.SUPPRESS)
   args = p.parse_args()
@@ -186,7 +186,7 @@ def main() -> None:
 
 def flops_table(rows, args) -> str:
   """Model FLOPs per step, achieved TFLOP/s and MFU of both frameworks (markdown)."""
-  from ganjax.flops import peak_flops
+  from benchmarks.flops import peak_flops
   precision = "bfloat16" if args.bf16 else ("tfloat32" if args.gpu else "float32")
   lines = ["| batch | device | model GFLOP / step | ganjax TFLOP/s | PyTorch TFLOP/s | peak TFLOP/s "
            f"({precision}) | ganjax MFU | PyTorch MFU | ganjax peak device MiB | PyTorch peak "

@@ -63,11 +63,11 @@ def gflop(spec: dict) -> float:
 
 def jax_op(spec: dict, rng: np.random.Generator, ynnpack: bool = False, kernels: str = "xla"):
   """A zero-argument callable running the jitted op on device-resident operands, compiled with
-  ganjax's XLA options (ganjax/xla_options.py), and the function that waits for its result."""
+  ganjax's XLA options (ganjax/runtime/xla_options.py), and the function that waits for its result."""
   import jax
   import jax.numpy as jnp
   from ganjax.backends.cpu.adjoint_convs import conv2d, conv2d_transpose, same_transpose_padding
-  from ganjax.xla_options import compiler_options
+  from ganjax.runtime.xla_options import compiler_options
 
   jit = lambda fn: jax.jit(fn, compiler_options=compiler_options("cpu", ynnpack))
 

@@ -78,8 +78,8 @@ def run(config_name: str, seed: int, steps: int, overrides: dict | None = None, 
   from ganjax.metrics.conditional import extra_metrics
   from ganjax.metrics.scoring import score
   from ganjax.metrics.kid import KID_DISPLAY_SCALE
-  from ganjax.sampling_grids import grid_layout, render_grid
-  from ganjax.sampling import draw_samples
+  from ganjax.inference.grids import grid_layout, render_grid
+  from ganjax.inference.sampling import draw_samples
   from ganjax.train.experiment import build_experiment
   from ganjax.train.loop import train_and_evaluate
 

@@ -25,11 +25,11 @@ import numpy as np  # noqa: E402
 from absl import app, flags, logging  # noqa: E402
 
 from ganjax.errors import ConfigError  # noqa: E402
-from ganjax.losses import LOSSES  # noqa: E402
+from ganjax.objectives.losses import LOSSES  # noqa: E402
 
-_LOSSES = flags.DEFINE_list("losses", ["all"], "ganjax.losses.LOSSES names, or 'all'.")
+_LOSSES = flags.DEFINE_list("losses", ["all"], "ganjax.objectives.losses.LOSSES names, or 'all'.")
 _REGS = flags.DEFINE_list("regularizers", ["none"],
-                          "'none' and/or ganjax.regularizers.REGULARIZERS names.")
+                          "'none' and/or ganjax.objectives.regularizers.REGULARIZERS names.")
 _REG_HPARAMS = flags.DEFINE_string("reg_hparams", "{}",
                                    "JSON {name: {hyperparameter: value}} overriding DEFAULT_HPARAMS.")
 _SEEDS = flags.DEFINE_list("seeds", ["0", "1", "2"], "Training seeds (3+ for a mean +- std).")
@@ -60,9 +60,9 @@ def regularizer_configs(names, overrides):
       out[name] = ml_collections.ConfigDict()
       continue
     try:
-      from ganjax.regularizers import REGULARIZERS
+      from ganjax.objectives.regularizers import REGULARIZERS
     except ImportError:
-      raise ConfigError(f"--regularizers={name}: this checkout has no ganjax.regularizers module, "
+      raise ConfigError(f"--regularizers={name}: this checkout has no ganjax.objectives.regularizers module, "
                         f"so only 'none' is available.") from None
     REGULARIZERS.get(name)  # unknown names fail listing the valid ones
     hparams = {**DEFAULT_HPARAMS.get(name, {}), **overrides.get(name, {})}

@@ -58,7 +58,7 @@ def run(name: str, seed: int, grid: str | None) -> dict:
   from ganjax.metrics.scoring import score
   from ganjax.train.loop import train_and_evaluate
   from ganjax.train.restore import restore_run
-  from ganjax.translation import translation_grid
+  from ganjax.inference.translation import translation_grid
 
   config = configure(name, seed)
   suffix = f"_{_TAG.value}" if _TAG.value else ""

@@ -8,7 +8,7 @@ Fixing a code (checked against the run's model before sampling):
   --label=K   every sample of class K (class-conditional families: cgan, acgan, projection)
   --code=K    InfoGAN's categorical code fixed to K (infogan)
 
-Grids (PNG only; ganjax/sampling_grids.py; --num sets the columns, default 10):
+Grids (PNG only; ganjax/inference/grids.py; --num sets the columns, default 10):
 
   --grid=classes      one row per class, --num samples per class; a column shares its noise
   --grid=codes        InfoGAN: a block of --rows rows (default 5) per code: the categorical code

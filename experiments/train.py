@@ -17,7 +17,7 @@ from absl import app, flags, logging  # noqa: E402
 from ml_collections import config_flags  # noqa: E402
 
 from ganjax.errors import GanjaxError  # noqa: E402
-from ganjax.parallel import init_distributed  # noqa: E402
+from ganjax.runtime.parallel import init_distributed  # noqa: E402
 from ganjax.reporting import quiet_library_logs  # noqa: E402
 from ganjax.runtime import apply_process_settings  # noqa: E402
 from ganjax.train.config_file import check_config_argv  # noqa: E402

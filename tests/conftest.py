@@ -37,7 +37,7 @@ def _session_compilation_cache() -> str:
   atexit.register(shutil.rmtree, directory, ignore_errors=True)
   os.environ["JAX_COMPILATION_CACHE_DIR"] = directory  # for the scripts tests start
   os.environ["JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS"] = "0"
-  from ganjax import compile_cache
+  from ganjax.runtime import compile_cache
   return compile_cache.enable(directory)  # for this process (jax may be imported already)
 
 

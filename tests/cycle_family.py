@@ -21,7 +21,7 @@ from ganjax.core.outputs import logits_of
 from ganjax.core.phases import Family, Phase
 from ganjax.families import FAMILIES
 from ganjax.families.mlp.networks import MLPDiscriminator
-from ganjax.losses import non_saturating
+from ganjax.objectives.losses import non_saturating
 
 
 class Translator(nn.Module):

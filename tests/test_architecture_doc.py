@@ -119,8 +119,8 @@ def test_every_family_path_the_doc_names_exists():
 
 
 REGISTRIES = [
-    ("losses", ("ganjax.objectives.losses", "ganjax.losses"), "LOSSES"),
-    ("regularizers", ("ganjax.objectives.regularizers", "ganjax.regularizers"), "REGULARIZERS"),
+    ("losses", ("ganjax.objectives.losses",), "LOSSES"),
+    ("regularizers", ("ganjax.objectives.regularizers",), "REGULARIZERS"),
     ("generator objectives", ("ganjax.objectives.generator_losses", "ganjax.objectives"),
      "G_OBJECTIVES"),
 ]

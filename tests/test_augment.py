@@ -5,7 +5,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from ganjax import augment as A
+from ganjax.objectives import augment as A
 from ganjax.errors import ConfigError
 from ganjax.train.experiment import build_experiment
 

@@ -1,10 +1,10 @@
-"""Model FLOPs (ganjax/flops.py), checked against multiply-adds counted by hand."""
+"""Model FLOPs (benchmarks/flops.py), checked against multiply-adds counted by hand."""
 
 import jax
 import jax.numpy as jnp
 import pytest
 
-from ganjax.flops import count_flops, peak_flops
+from benchmarks.flops import count_flops, peak_flops
 
 
 def _strided_pairs(n_out: int, taps: int, n_in: int, stride: int, low: int) -> int:

@@ -71,7 +71,7 @@ def test_generator_update_without_real_equals_the_full_pass(digits_config):
   # non_saturating's G term ignores D(real), so the G loss runs D on the fake rows only; with a
   # deterministic D this must equal the pass over [real; fake] (forced here by a loss that reads
   # real logits with weight 0).
-  from ganjax.losses import LOSSES, generator_reads_real
+  from ganjax.objectives.losses import LOSSES, generator_reads_real
   base = LOSSES.get("non_saturating")
   reads = lambda r, f: (base(r, f)[0], base(r, f)[1] + 0.0 * jnp.sum(r))
   assert not generator_reads_real(base) and generator_reads_real(reads)

@@ -1,4 +1,4 @@
-"""ganjax/host_memory.py: XLA's per-step host buffers reused, not re-faulted; same results."""
+"""ganjax/runtime/host_memory.py: XLA's per-step host buffers reused, not re-faulted; same results."""
 
 import platform
 
@@ -10,7 +10,7 @@ _PROBE = r"""
 import resource, sys
 import jax, numpy as np
 from experiments.configs import dcgan_fashion_mnist
-from ganjax import host_memory
+from ganjax.runtime import host_memory
 from ganjax.runtime import apply_process_settings
 from ganjax.train.experiment import build_experiment
 from ganjax.train.timing import random_batch
@@ -51,7 +51,7 @@ def test_retained_host_memory_stops_per_step_page_faults_and_changes_no_result()
 
 
 def test_retain_takes_effect_only_before_the_backend_starts():
-  code = ("from ganjax import host_memory; first = host_memory.retain_freed_memory(); "
+  code = ("from ganjax.runtime import host_memory; first = host_memory.retain_freed_memory(); "
           "import jax; jax.devices(); print(first, host_memory.retain_freed_memory())")
   r = run_script(["-c", code])
   assert r.returncode == 0, r.stderr[-3000:]

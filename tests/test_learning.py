@@ -10,7 +10,7 @@ import pytest
 
 from ganjax.data.pipeline import read_examples
 from ganjax.data.sources import data_source
-from ganjax.sampling import draw_samples
+from ganjax.inference.sampling import draw_samples
 from ganjax.train.experiment import build_experiment
 from ganjax.train.loop import train_and_evaluate
 

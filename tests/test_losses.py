@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from ganjax.errors import ConfigError
-from ganjax.losses import LOSSES, get_loss
+from ganjax.objectives.losses import LOSSES, get_loss
 
 R = np.array([0.3, -0.2, 0.8, 0.1])
 F = np.array([-0.5, 0.4, -0.1, 0.35])
@@ -69,7 +69,7 @@ def test_unknown_loss_lists_valid_names():
 @pytest.mark.parametrize("name", sorted(HAND))
 def test_generator_reads_real_matches_the_formula(name):
   # The G update skips D on the real batch exactly when the G term ignores the real logits.
-  from ganjax.losses import generator_reads_real
+  from ganjax.objectives.losses import generator_reads_real
   loss = get_loss(name)
   moves = float(loss(R + 1.0, F)[1]) != pytest.approx(float(loss(R, F)[1]))
   assert generator_reads_real(loss) == moves
@@ -78,7 +78,7 @@ def test_generator_reads_real_matches_the_formula(name):
 def test_generator_reads_real_sees_through_nested_calls():
   import jax
   import jax.numpy as jnp
-  from ganjax.losses import generator_reads_real
+  from ganjax.objectives.losses import generator_reads_real
   inner = jax.jit(lambda r, f: jnp.mean(f - r))
   assert generator_reads_real(lambda r, f: (jnp.mean(r), inner(r, f)))
   assert not generator_reads_real(lambda r, f: (inner(r, f), jnp.mean(f) ** 2))

@@ -29,8 +29,8 @@ def _registries_restored():
   """The README's blocks register a loss, a regularizer and families: drop them after this
   module, so tests that list a registry's names (error messages) see only ganjax's own."""
   from ganjax.families import FAMILIES, load_builtin
-  from ganjax.losses import LOSSES
-  from ganjax.regularizers import REGULARIZERS
+  from ganjax.objectives.losses import LOSSES
+  from ganjax.objectives.regularizers import REGULARIZERS
   load_builtin()
   saved = {r: dict(r._items) for r in (LOSSES, REGULARIZERS, FAMILIES)}
   yield
@@ -111,7 +111,7 @@ def _check_boundary_seeking(loss) -> None:
 
 
 def test_loss_example_registers_and_computes_its_formula():
-  from ganjax.losses import LOSSES, generator_reads_real, get_loss
+  from ganjax.objectives.losses import LOSSES, generator_reads_real, get_loss
   ns = run_block("loss")
   assert LOSSES.get("boundary_seeking") is ns["boundary_seeking"]
   _check_boundary_seeking(get_loss("boundary_seeking"))
@@ -119,7 +119,7 @@ def test_loss_example_registers_and_computes_its_formula():
 
 
 def test_the_loss_check_can_fail():
-  from ganjax.losses import non_saturating
+  from ganjax.objectives.losses import non_saturating
   with pytest.raises(AssertionError):
     _check_boundary_seeking(non_saturating)  # same d, another g
 
@@ -127,7 +127,7 @@ def test_the_loss_check_can_fail():
 # ------------------------------------------------------------------------------- regularizer
 
 def test_regularizer_example_registers_with_its_hyperparameters():
-  from ganjax.regularizers import REGULARIZERS, check_regularizers
+  from ganjax.objectives.regularizers import REGULARIZERS, check_regularizers
   run_block("regularizer")
   spec = REGULARIZERS.get("drift")
   assert spec.default_weight == 0.001 and spec.hparams() == {"target": 0.0}

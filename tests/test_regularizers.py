@@ -11,7 +11,7 @@ import numpy as np
 import optax
 import pytest
 
-from ganjax import regularizers as R
+from ganjax.objectives import regularizers as R
 from ganjax.errors import ConfigError
 from ganjax.objectives import PenaltyInputs
 from ganjax.optimizers import build_optimizer

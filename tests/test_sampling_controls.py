@@ -1,4 +1,4 @@
-"""Sampling controls (ganjax/sampling_grids.py, experiments/sample.py): --label / --code fix a code
+"""Sampling controls (ganjax/inference/grids.py, experiments/sample.py): --label / --code fix a code
 of every sample, --grid=classes / codes / interpolate lay out grids that vary one code, and the
 training loop's grid shows one row per class for conditional families. Untrained tiny networks on
 the 16x16 digits: the checks are about which codes reach the generator, not image quality."""
@@ -18,9 +18,9 @@ from conftest import run_script
 from ganjax.checkpoint import Checkpointer
 from ganjax.core.networks import Networks
 from ganjax.objectives.adversarial import takes_truncation
-from ganjax.sampling import check_truncation
+from ganjax.inference.sampling import check_truncation
 from ganjax.errors import ConfigError
-from ganjax.sampling_grids import (class_layout, code_layout, grid_layout, interpolation_layout,
+from ganjax.inference.grids import (class_layout, code_layout, grid_layout, interpolation_layout,
                                    render_grid, sample_fix, slerp)
 from ganjax.train.experiment import build_experiment
 from ganjax.train.loop import write_sample_grid

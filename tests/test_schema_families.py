@@ -15,7 +15,7 @@ import upsampler_family  # noqa: E402  (registers dataset and family)
 import voxel_family  # noqa: E402
 
 from ganjax.errors import ConfigError, DataFormatError  # noqa: E402
-from ganjax.sampling import dataset_cond  # noqa: E402
+from ganjax.inference.sampling import dataset_cond  # noqa: E402
 from ganjax.train.experiment import build_experiment  # noqa: E402
 from ganjax.train.loop import train_and_evaluate  # noqa: E402
 from ganjax.train.restore import restore_run, write_samples  # noqa: E402

@@ -95,7 +95,7 @@ def test_compilation_cache_is_written_and_reused(tmp_path):
 
 
 def test_cpu_kernel_library_switch_changes_kernels_not_results(digits_config):
-  # ganjax compiles its step with YNNPACK off on CPU (ganjax/xla_options.py); runtime.xla_cpu_ynnpack=True
+  # ganjax compiles its step with YNNPACK off on CPU (ganjax/runtime/xla_options.py); runtime.xla_cpu_ynnpack=True
   # restores XLA's default. Both compute the same step to float tolerance.
   outputs = {}
   for ynnpack in (False, True):
@@ -113,7 +113,7 @@ def test_cpu_kernel_library_switch_changes_kernels_not_results(digits_config):
 def test_a_jaxlib_without_a_cpu_option_compiles_without_that_option(monkeypatch):
   # Both CPU options are experimental in XLA: where the running jaxlib does not know one, ganjax
   # must leave that one out rather than fail every compile.
-  from ganjax import xla_options
+  from ganjax.runtime import xla_options
   assert xla_options.compiler_options("cpu") == {
       "xla_cpu_experimental_ynn_fusion_type": "",
       "xla_cpu_scheduler_type": "CPU_SCHEDULER_TYPE_MEMORY_OPTIMIZED"}
@@ -141,7 +141,7 @@ def test_cpu_scheduler_switch_changes_the_schedule_not_results(digits_config):
 
 
 def test_unknown_cpu_scheduler_is_named_with_the_choices():
-  from ganjax import xla_options
+  from ganjax.runtime import xla_options
   from ganjax.errors import ConfigError
   with pytest.raises(ConfigError, match=r"unknown XLA:CPU scheduler 'fastest'.*memory_optimized"):
     xla_options.compiler_options("cpu", scheduler="fastest")

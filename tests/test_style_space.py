@@ -1,4 +1,4 @@
-"""The style space of generators with a mapping network (ganjax/style_space.py): the style-mixing
+"""The style space of generators with a mapping network (ganjax/inference/style_space.py): the style-mixing
 grid (`sample.py --grid=mixing`) and perceptual path length in W (ganjax/metrics/ppl.py), on a tiny
 untrained StyleGAN2 at 32x32 (fashion_mnist32, so the shipped classifier can read its samples)."""
 
@@ -9,7 +9,7 @@ from PIL import Image
 from experiments.configs import stylegan2_fashion_mnist32
 from ganjax.errors import ConfigError
 from ganjax.metrics import ppl as ppl_lib
-from ganjax.style_space import (draw_codes, has_style_space, map_latents, mix_styles, mixing_grid,
+from ganjax.inference.style_space import (draw_codes, has_style_space, map_latents, mix_styles, mixing_grid,
                                 synthesize)
 from ganjax.train.experiment import build_experiment
 

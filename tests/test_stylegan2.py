@@ -22,7 +22,7 @@ from ganjax.core.state import GANState, Player
 from ganjax.families.stylegan2.networks import STATS, StyleGAN2Generator, noise_dim, num_ws
 from ganjax.families.stylegan2.objective import (StyleGAN2Objective, StyleMixingPrior,
                                                  path_length_penalty, path_lengths)
-from ganjax.losses import non_saturating
+from ganjax.objectives.losses import non_saturating
 from ganjax.nn.stylegan_layers import (FIR, EqualConv, EqualDense, ModulatedConv, downsample_2x,
                                        upsample_2x)
 from ganjax.train.experiment import build_experiment
@@ -217,7 +217,7 @@ def test_path_length_pieces_on_a_known_jacobian():
 
 def test_r1_of_the_config_is_stylegan2s_lazy_gamma_over_two():
   from ganjax.objectives.adversarial import PenaltyInputs
-  from ganjax.regularizers import build_d_penalty
+  from ganjax.objectives.regularizers import build_d_penalty
   cfg = tiny_config()
   assert dict(cfg.regularizers.r1) == {"weight": 0.01, "every": 16}
   d_penalty, _ = build_d_penalty(cfg, "d")
@@ -347,7 +347,7 @@ def _digits_fid(exp, state, reference) -> float:
   (the 16x16 digits zero-padded to its 28x28 input; the background is 0 either way)."""
   from ganjax.metrics.fid import fid
   from ganjax.metrics.summary import batches_of, summarize
-  from ganjax.sampling import draw_samples
+  from ganjax.inference.sampling import draw_samples
   net, real = reference
   pad = lambda x: np.pad(x, ((0, 0), (6, 6), (6, 6), (0, 0)))
   fake = summarize(net, batches_of(pad(draw_samples(exp, state, 1000, seed=1))))

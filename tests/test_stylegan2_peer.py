@@ -58,7 +58,7 @@ def test_the_pytorch_peer_computes_the_same_model_and_augmentation():
   sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(__file__)), "benchmarks", "peers"))
   import torch_stylegan2 as peer
   from experiments.configs import stylegan2_emoji32
-  from ganjax.augment import augment_images, policy_ops
+  from ganjax.objectives.augment import augment_images, policy_ops
   from ganjax.families.stylegan2.networks import StyleGAN2Discriminator
   cfg = stylegan2_emoji32.get_config()
   m = cfg.model

@@ -10,11 +10,11 @@ import numpy as np
 import pytest
 
 from conftest import eight_device_gaps, run_script, straight_and_resumed
-from ganjax.data import translation as tdata
+from ganjax.data import padding, translation as tdata
 from ganjax.data.pipeline import make_train_dataset
 from ganjax.data.sources import data_source, dataset_spec
 from ganjax.errors import ConfigError, DatasetNotFoundError
-from ganjax.losses import least_squares
+from ganjax.objectives.losses import least_squares
 from ganjax.nn.image_pool import empty_pool, query_pool
 from ganjax.objectives import translation_terms as terms
 from ganjax.train.experiment import build_experiment
@@ -45,12 +45,12 @@ def test_edges2fashion_pairs_edge_maps_with_padded_fashion_mnist_and_keeps_label
   for i in (0, 1, 9999):
     ex = src[i]
     assert ex["source"].shape == ex["target"].shape == (32, 32, 1)
-    image = tdata.crop_to_fashion_mnist(ex["target"])[..., 0]
+    image = padding.crop_to_fashion_mnist(ex["target"])[..., 0]
     assert by_bytes[image.tobytes()] == int(ex["label"])  # a Fashion-MNIST test image, its label
-    np.testing.assert_array_equal(tdata.crop_to_fashion_mnist(ex["source"])[..., 0],
+    np.testing.assert_array_equal(padding.crop_to_fashion_mnist(ex["source"])[..., 0],
                                   tdata.edge_map(image))  # the edge map of that image
     assert set(np.unique(ex["source"])) <= {0, 255} and ex["target"][:2].max() == 0  # black border
-  np.testing.assert_array_equal(tdata.pad_to_32(images[:2, ..., None])[:, 2:30, 2:30, 0], images[:2])
+  np.testing.assert_array_equal(padding.pad_to_32(images[:2, ..., None])[:, 2:30, 2:30, 0], images[:2])
 
 
 def test_unpaired_domains_hold_their_classes_and_are_read_in_independent_orders():

@@ -177,7 +177,7 @@ def test_translation_families_on_eight_devices_match_one():
 
 @pytest.mark.slow
 def test_cyclegan_turns_sneakers_into_what_the_classifier_reads_as_boots(tmp_path):
-  from ganjax.data.translation import crop_to_fashion_mnist
+  from ganjax.data.padding import crop_to_fashion_mnist
   from ganjax.images import to_uint8
   from ganjax.metrics import classifier
   from ganjax.metrics.data import load_split

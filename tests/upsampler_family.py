@@ -26,7 +26,7 @@ from ganjax.core.phases import Family, Phase
 from ganjax.data import schema
 from ganjax.data.sources import DATASETS, DatasetSpec
 from ganjax.families import FAMILIES
-from ganjax.losses import non_saturating
+from ganjax.objectives.losses import non_saturating
 from ganjax.nn.layers import PLAIN, Layers
 
 HR, LR = 16, 8

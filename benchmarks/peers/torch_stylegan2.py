@@ -207,7 +207,7 @@ class Discriminator(nn.Module):
 
 def augment(x: torch.Tensor, p: float, u: torch.Tensor | None = None) -> torch.Tensor:
   """DiffAugment's color, translation (1/8), cutout (1/2) on [-1, 1] NCHW images; each op on each
-  sample with probability p, computed for all samples and selected (ganjax/augment.py, whose
+  sample with probability p, computed for all samples and selected (ganjax/objectives/augment.py, whose
   column layout of the uniforms u [B, 12] this follows: per op "apply?", then its draws)."""
   b, _, h, w = x.shape
   u = torch.rand(b, 12, device=x.device) if u is None else u

@@ -41,5 +41,5 @@ def get_config() -> ml_collections.ConfigDict:
   # A rerun on a workdir refuses changes of the game (family, dataset, loss, batch size ...) unless
   # this is True; accepted changes go to WORKDIR/config_history.jsonl (ganjax/train/config_history.py).
   c.allow_game_change = False
-  c.runtime = default_runtime()  # how the run executes (ganjax/runtime.py)
+  c.runtime = default_runtime()  # how the run executes (ganjax/runtime/__init__.py)
   return c

@@ -16,9 +16,9 @@ def get_config() -> ml_collections.ConfigDict:
       minibatch_discrimination=0,  # number of kernels; 0 = off
       minibatch_kernel_dim=5))
   # Training: the adversarial objective's pieces.
-  c.loss = "non_saturating"  # any ganjax.losses.LOSSES name
+  c.loss = "non_saturating"  # any ganjax.objectives.losses.LOSSES name
   c.loss_kwargs = ml_collections.ConfigDict()  # e.g. {"label_smoothing": 0.1} for non_saturating
-  # D regularizers by name -> hyperparameters (ganjax/regularizers.py), e.g. {"r1": {"weight": 1.0}}.
+  # D regularizers by name -> hyperparameters (ganjax/objectives/regularizers.py), e.g. {"r1": {"weight": 1.0}}.
   c.regularizers = ml_collections.ConfigDict()
   c.g_objective = "adversarial"  # or "feature_matching"
   c.d_steps = 1

@@ -1,5 +1,5 @@
 """StyleGAN2 (Karras et al. 2020) on 32x32 colour emoji (1240 training images), with adaptive
-augmentation ON by default (ganjax/families/stylegan2, ganjax/augment.py).
+augmentation ON by default (ganjax/families/stylegan2, ganjax/objectives/augment.py).
 
 Everything as experiments/configs/stylegan2_fashion_mnist32.py (StyleGAN2-ADA's cifar
 hyperparameters, CPU widths, lazy R1 and path length, style mixing, EMA), plus `config.augment`:

@@ -22,7 +22,7 @@ sees names the family, the capability and what its objective lacks:
                images (voxels, point sets) are drawn in grids.
   Grids        `grids`: the grids it draws, first the training loop's ("classes", "samples",
                "translation", ...; () for none); without it they follow from the capabilities
-               above (ganjax/sampling_grids.py `declared_grids`).
+               above (ganjax/inference/grids.py `declared_grids`).
 
 Membership is structural (typing.runtime_checkable): an objective has a capability when it has the
 members, with no registration. `Conditional` and `Truncatable` also check the value (a prior with
@@ -98,7 +98,7 @@ class Renders(Protocol):
 
 @runtime_checkable
 class Grids(Protocol):
-  grids: tuple[str, ...]  # the grids it draws, first the training loop's (ganjax/sampling_grids.py)
+  grids: tuple[str, ...]  # the grids it draws, first the training loop's (ganjax/inference/grids.py)
 
 
 @runtime_checkable

@@ -3,7 +3,7 @@
 * `idx_images/fashion_mnist`, `idx_images/mnist`: MNIST-format IDX files from a local directory
   (the tfds "manual_dir"); Debian's `dataset-fashion-mnist` installs Fashion-MNIST under
   /usr/share/datasets/fashion-mnist. `idx_images/fashion_mnist32`: the same images zero-padded
-  (black, their background) to 32x32 (ganjax/data/translation.py `pad_to_32`), for generators that
+  (black, their background) to 32x32 (ganjax/data/padding.py `pad_to_32`), for generators that
   halve the image size five times; metrics crop the centre 28x28 back.
 * `sklearn_digits`: scikit-learn's bundled 8x8 digits, resized to 16x16, for fast tests.
 * `toy_mixture/ring8`, `toy_mixture/grid25`: points drawn from the 2-D Gaussian mixtures of
@@ -19,6 +19,7 @@ import numpy as np
 import tensorflow_datasets as tfds
 
 from ganjax.data.idx import find_idx_file, read_idx
+from ganjax.data.padding import pad_to_32
 from ganjax.data.mixtures import MIXTURES
 
 IDX_STEMS = {
@@ -68,7 +69,6 @@ class IdxImages(tfds.core.GeneratorBasedBuilder):
     images = read_idx(find_idx_file(directory, image_stem))
     labels = read_idx(find_idx_file(directory, label_stem))
     if self.builder_config.name in self.PADDED:
-      from ganjax.data.translation import pad_to_32  # translation.py imports this module
       images = pad_to_32(images[..., None])[..., 0]
     for i, (image, label) in enumerate(zip(images, labels)):
       yield i, {"image": image[..., None], "label": int(label)}

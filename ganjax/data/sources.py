@@ -15,7 +15,7 @@ import jax
 import numpy as np
 import tensorflow_datasets as tfds
 
-from ganjax.data import builders, emoji, schema, translation
+from ganjax.data import builders, emoji, padding, schema, translation
 from ganjax.data.pipeline import DomainSources
 from ganjax.data.schema import Field
 from ganjax.errors import DataFormatError, DatasetNotFoundError
@@ -170,7 +170,7 @@ DATASETS.register("mnist", DatasetSpec(
     "(train-images-idx3-ubyte.gz, ...).", _missing_idx_files, feature_net="fashion_mnist_cnn"))
 DATASETS.register("digits", DatasetSpec(builders.SklearnDigits, None, (16, 16, 1), 10))
 # Image-to-image translation, made from Fashion-MNIST and padded to 32x32 (ganjax/data/translation.py).
-_TRANSLATION_SHAPE = (translation.SIZE, translation.SIZE, 1)
+_TRANSLATION_SHAPE = (padding.SIZE, padding.SIZE, 1)
 DATASETS.register("edges2fashion", DatasetSpec(
     translation.Edges2Fashion, None, _TRANSLATION_SHAPE, 10, _FASHION_DIR, _FASHION_HINT,
     _missing_idx_files, kind="paired", **_FASHION_NETS))

@@ -16,27 +16,12 @@ import tensorflow_datasets as tfds
 
 from ganjax.data.builders import FASHION_MNIST_CLASSES, IDX_STEMS
 from ganjax.data.idx import find_idx_file, read_idx
+from ganjax.data.padding import SIZE, pad_to_32
 
-PAD = 2  # 28 + 2 * PAD = 32
-SIZE = 28 + 2 * PAD
 DOMAIN_CLASSES = {
     "sneaker2boot": {"a": (7,), "b": (9,)},
     "bag2shoe": {"a": (8,), "b": (5, 7, 9)},
 }
-
-
-def pad_to_32(images: np.ndarray) -> np.ndarray:
-  """uint8 [..., 28, 28, C] -> [..., 32, 32, C], zero (black, Fashion-MNIST's background) border."""
-  width = [(0, 0)] * (images.ndim - 3) + [(PAD, PAD), (PAD, PAD), (0, 0)]
-  return np.pad(images, width)
-
-
-def crop_to_fashion_mnist(images: np.ndarray) -> np.ndarray:
-  """[..., 32, 32, C] -> the centre [..., 28, 28, C]: the inverse of pad_to_32, so the shipped
-  Fashion-MNIST classifier and feature network read translations at their own size."""
-  if images.shape[-3:-1] != (SIZE, SIZE):
-    raise ValueError(f"expected images [..., {SIZE}, {SIZE}, C], got {images.shape}.")
-  return images[..., PAD:PAD + 28, PAD:PAD + 28, :]
 
 
 def edge_map(image: np.ndarray) -> np.ndarray:

@@ -24,7 +24,7 @@ import numpy as np
 from flax import serialization
 
 from ganjax.errors import CheckpointError
-from ganjax.xla_options import compiler_options
+from ganjax.runtime.xla_options import compiler_options
 
 ASSETS_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "assets")
 FEATURE_DIM = 128

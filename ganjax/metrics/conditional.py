@@ -33,7 +33,7 @@ from ganjax.images import to_uint8
 from ganjax.metrics import fid as fid_lib
 from ganjax.metrics.features import accepts_shape
 from ganjax.metrics.summary import FeatureSummary
-from ganjax.sampling import cached_jit, check_truncation
+from ganjax.inference.sampling import cached_jit, check_truncation
 
 # Metric names that read the run (its requested labels, its Q head), not just two feature summaries
 # (their registry entries: ganjax/metrics/registry.py).
@@ -146,7 +146,7 @@ def iter_labelled_samples(exp, state, labels, *, seed: int = 0, ema: bool = True
                           truncation: float | None = None) -> Iterator[tuple[np.ndarray, np.ndarray]]:
   """Yields (uint8 images [b, H, W, C], labels int64 [b]): samples of a class-conditional run,
   each drawn for its entry of `labels` (cond={"label": ...}); one batch in host memory at a time.
-  truncation: psi of the truncation trick (ganjax/sampling.py `check_truncation`)."""
+  truncation: psi of the truncation trick (ganjax/inference/sampling.py `check_truncation`)."""
   require(exp, Conditional, "sampling for requested class labels",
           "a class-conditional family (cgan, acgan, projection)")
   k = run_num_classes(exp)

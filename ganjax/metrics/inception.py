@@ -25,7 +25,7 @@ import numpy as np
 from ganjax.errors import CheckpointError, DataFormatError
 from ganjax.metrics.inception_net import (FEATURE_DIM, INPUT_SIZE, NUM_LOGITS, PRECISION,
                                           FIDInceptionV3, preprocess)
-from ganjax.xla_options import compiler_options
+from ganjax.runtime.xla_options import compiler_options
 
 WEIGHTS_FILE = "pt_inception-2015-12-05-6726825d.pth"
 WEIGHTS_ENV = "GANJAX_INCEPTION_WEIGHTS"

@@ -25,8 +25,8 @@ from ganjax.errors import ConfigError
 from ganjax.data.sources import dataset_spec
 from ganjax.metrics import classifier
 from ganjax.metrics.features import centre_crop
-from ganjax.sampling import cached_jit
-from ganjax.style_space import check_style_space, draw_codes, map_latents, synthesize
+from ganjax.inference.sampling import cached_jit
+from ganjax.inference.style_space import check_style_space, draw_codes, map_latents, synthesize
 
 PPL = "ppl"
 EPSILON = 1e-4  # the paper's step in W

@@ -27,7 +27,7 @@ from ganjax.metrics.evaluation import evaluate, reference_summary
 from ganjax.metrics.features import build_feature_net
 from ganjax.metrics.registry import FEATURES, LABELS, METRICS, REAL, SAMPLES, Inputs, Metric, Source
 from ganjax.metrics.summary import DEFAULT_KEEP_FEATURES, batches_of
-from ganjax.sampling import iter_samples
+from ganjax.inference.sampling import iter_samples
 
 # The settings' names in error messages: evaluate.py's flags, or the training config's fields.
 CLI_FLAGS = {"num_samples": "--num_samples", "feature_net": "--feature_net"}

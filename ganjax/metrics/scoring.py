@@ -16,7 +16,7 @@ from ganjax.metrics.registry import SAMPLES, Source, default_metrics, parse_metr
 from ganjax.metrics.sample_files import load_label_file, load_sample_file  # noqa: F401 (re-exported)
 from ganjax.metrics.scorer import Scorer
 from ganjax.metrics.summary import DEFAULT_KEEP_FEATURES
-from ganjax.sampling import check_truncation
+from ganjax.inference.sampling import check_truncation
 
 DEFAULT_NUM_SAMPLES = 10_000
 

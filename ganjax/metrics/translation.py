@@ -17,10 +17,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from ganjax.data.translation import crop_to_fashion_mnist
+from ganjax.data.padding import crop_to_fashion_mnist
 from ganjax.metrics import fid as fid_lib
 from ganjax.metrics.summary import MomentAccumulator
-from ganjax.translation import (check_translator, domain_images, reverse_of, test_examples,
+from ganjax.inference.translation import (check_translator, domain_images, reverse_of, test_examples,
                                 translate_images)
 
 TRANSLATION = "translation"

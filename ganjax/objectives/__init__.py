@@ -6,11 +6,11 @@ the critic's regularizers (`config.regularizers`), augmentation (`config.augment
 strategy (`config.g_objective`) and the critic steps (`config.d_steps`).
 """
 
-from ganjax.augment import build_augment
-from ganjax.losses import loss_from_config
+from ganjax.objectives.augment import build_augment
+from ganjax.objectives.losses import loss_from_config
 from ganjax.objectives.adversarial import AdversarialObjective, AuxTerm, PenaltyInputs
 from ganjax.objectives.generator_losses import G_OBJECTIVES
-from ganjax.regularizers import build_d_penalty
+from ganjax.objectives.regularizers import build_d_penalty
 
 
 def build_adversarial(config, nets, *, prior, generator: str, critic: str,

@@ -36,7 +36,7 @@ from ganjax.objectives.samplers import LatentSampler
 
 
 class PenaltyInputs(NamedTuple):
-  """What a discriminator penalty (ganjax/regularizers.py) may read, built inside `d_loss`.
+  """What a discriminator penalty (ganjax/objectives/regularizers.py) may read, built inside `d_loss`.
 
   critic: samples [B, ...] -> logits, with the critic parameters being differentiated closed over
   (train mode, collection updates discarded), so input gradients are one `jax.grad` away.
@@ -79,7 +79,7 @@ class AuxTerm(Protocol):
 class AdversarialObjective(LatentSampler):
   """nets: the family's Networks; generator: *prior.generator_args(codes) -> samples [B, ...];
   critic: samples (and labels with `critic_reads_label`) -> DOutput (or logits); loss: a
-  ganjax.losses entry on the logits; prior: draws the codes (ganjax/objectives/priors.py).
+  ganjax.objectives.losses entry on the logits; prior: draws the codes (ganjax/objectives/priors.py).
 
   field: the batch field holding real samples ("image", "points"); label_field: the one holding
   real class labels. augment: optional differentiable augmentation of everything D sees, in the D

@@ -8,7 +8,7 @@ labels D reads ((None, None) when it reads none), `objective` the AdversarialObj
 on the fake batch, which the objective's auxiliary terms (ACGAN, InfoGAN) read.
 
   adversarial:      the adversarial loss's generator term on D(real), D(fake); D sees only the
-                    fake batch when that term ignores D(real) (ganjax.losses.generator_reads_real),
+                    fake batch when that term ignores D(real) (ganjax.objectives.losses.generator_reads_real),
                     which saves D's forward and input-gradient pass over the real rows.
   feature_matching: Salimans et al. 2016, Sec. 3.1: || E_x f(x) - E_z f(G(z)) ||_2^2 for D's
                     trunk features f (DOutput.features, ganjax/core/outputs.py).
@@ -22,7 +22,7 @@ import jax.numpy as jnp
 
 from ganjax.core.state import GANState
 from ganjax.errors import ConfigError
-from ganjax.losses import generator_reads_real
+from ganjax.objectives.losses import generator_reads_real
 from ganjax.registry import Registry
 
 G_OBJECTIVES: Registry = Registry("generator objective")

@@ -16,7 +16,7 @@ import numpy as np
 from jax.sharding import NamedSharding, PartitionSpec as P
 
 from ganjax.data.pipeline import global_batch
-from ganjax.parallel import DATA_AXIS, batch_sharding
+from ganjax.runtime.parallel import DATA_AXIS, batch_sharding
 
 
 def scan_steps(step: Callable) -> Callable:

@@ -10,7 +10,7 @@ from typing import Any, Callable, Mapping
 import jax
 import optax
 
-from ganjax import parallel, xla_options
+from ganjax.runtime import parallel, xla_options
 from ganjax.backends import layer_set
 from ganjax.core.capabilities import Conditioned, cond_fields, require
 from ganjax.core.phases import Family
@@ -25,7 +25,7 @@ from ganjax.train import dispatch
 from ganjax.train.init import init_state
 from ganjax.train.step import make_train_step
 from ganjax.train.validate import validate_config
-from ganjax.translation import is_translator
+from ganjax.inference.translation import is_translator
 
 
 @dataclasses.dataclass
@@ -74,7 +74,7 @@ class Experiment:
 
   @functools.cached_property
   def compiler_options(self) -> dict | None:
-    """XLA options for every function compiled here (ganjax/xla_options.py)."""
+    """XLA options for every function compiled here (ganjax/runtime/xla_options.py)."""
     rt = self.runtime
     return xla_options.compiler_options(self.mesh.devices.flat[0].platform,
                                         ynnpack=rt.xla_cpu_ynnpack, scheduler=rt.xla_cpu_scheduler)
@@ -129,9 +129,9 @@ class Experiment:
     samples are conditioned on (labels, a low-resolution image, token ids, a source image),
     checked against the family's `cond_fields` and the dataset's schema (`check_cond`); fix:
     {code: scalar or [num, ...] array}, traced, replaces the prior's codes
-    (ganjax/objectives/priors.py, ganjax/sampling_grids.py); truncation: psi of the truncation
+    (ganjax/objectives/priors.py, ganjax/inference/grids.py); truncation: psi of the truncation
     trick (traced, so a sweep compiles once), for families that support it
-    (ganjax/sampling.py `check_truncation`)."""
+    (ganjax/inference/sampling.py `check_truncation`)."""
     kwargs = {} if fix is None else {"fix": fix}  # samplers without codes take no `fix`
     if truncation is not None:
       kwargs["truncation"] = jax.numpy.float32(truncation)
@@ -161,7 +161,7 @@ class Experiment:
 
 def build_experiment(config, workdir: str | None = None) -> Experiment:
   """Validates `config` (and `workdir`), then builds the experiment. Nothing is compiled yet.
-  Process-wide settings (host memory, compilation cache) are the entry points' (ganjax/runtime.py)."""
+  Process-wide settings (host memory, compilation cache) are the entry points' (ganjax/runtime/__init__.py)."""
   validate_config(config, workdir)
   rt = runtime_of(config)
   mesh = parallel.make_mesh(rt.num_devices or None, rt.model_parallel)

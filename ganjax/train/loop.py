@@ -9,7 +9,8 @@ import jax
 import numpy as np
 from absl import logging
 
-from ganjax import faults, parallel
+from ganjax import faults
+from ganjax.runtime import parallel
 from ganjax.checkpoint import Checkpointer
 from ganjax.data.feed import BatchFeed
 from ganjax.data.pipeline import make_train_dataset, source_labels
@@ -24,12 +25,12 @@ from ganjax.core.capabilities import Renders, progress_metrics, supports
 from ganjax.core.keys import fixed_noise_key
 from ganjax.core.state import GANState
 from ganjax.runtime import runtime_of
-from ganjax.sampling import as_images, dataset_cond
-from ganjax.sampling_grids import declared_grids, render_grid, training_layout
+from ganjax.inference.sampling import as_images, dataset_cond
+from ganjax.inference.grids import declared_grids, render_grid, training_layout
 from ganjax.train.dispatch import plan_blocks, stage_block
 from ganjax.train import config_history
 from ganjax.train.experiment import build_experiment
-from ganjax.translation import translation_grid
+from ganjax.inference.translation import translation_grid
 from ganjax.workdir_lock import WorkdirLock
 
 
@@ -39,7 +40,7 @@ class NonFiniteError(GanjaxError, FloatingPointError):
 
 def write_sample_grid(exp, state: GANState, workdir: str, step: int) -> str | None:
   """Saves a grid of EMA samples from the run's fixed noise to WORKDIR/samples/step_XXXXXXX.png:
-  one row per class for class-conditional families (ganjax/sampling_grids.py), rows of test
+  one row per class for class-conditional families (ganjax/inference/grids.py), rows of test
   input | translation | reconstruction (or target) for translation families, else
   num_grid_samples in a square. Every process computes (the state may span all of them);
   process 0 writes."""

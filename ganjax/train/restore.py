@@ -1,5 +1,5 @@
 """Restoring a trained run from its workdir (config.json + newest checkpoint) and writing samples
-(all, one class or code, or a grid: ganjax/sampling_grids.py)."""
+(all, one class or code, or a grid: ganjax/inference/grids.py)."""
 
 from __future__ import annotations
 
@@ -15,10 +15,10 @@ from ganjax.checkpoint import Checkpointer
 from ganjax.core.state import GANState
 from ganjax.errors import CheckpointError, ConfigError
 from ganjax.images import image_grid, save_png, to_uint8
-from ganjax.sampling import (as_images, check_truncation, dataset_cond, draw_samples,
+from ganjax.inference.sampling import (as_images, check_truncation, dataset_cond, draw_samples,
                              load_cond_file)
-from ganjax.sampling_grids import GRIDS, check_grid, grid_layout, render_grid, sample_fix
-from ganjax.style_space import check_style_space, mixing_grid
+from ganjax.inference.grids import GRIDS, check_grid, grid_layout, render_grid, sample_fix
+from ganjax.inference.style_space import check_style_space, mixing_grid
 from ganjax.train.experiment import Experiment, build_experiment
 
 
@@ -56,12 +56,12 @@ def write_samples(workdir: str, out: str, *, num: int | None = None, ema: bool =
 
   num: samples (default 64), or with `grid` the columns per row (default 10; --grid=codes: one
   per categorical value). label / code: the class / InfoGAN categorical code every sample uses.
-  grid: "classes", "codes" or "interpolate" (ganjax/sampling_grids.py), or "mixing" (StyleGAN2's
-  style-mixing grid, ganjax/style_space.py: --rows row sources (default 5) x --num column sources
+  grid: "classes", "codes" or "interpolate" (ganjax/inference/grids.py), or "mixing" (StyleGAN2's
+  style-mixing grid, ganjax/inference/style_space.py: --rows row sources (default 5) x --num column sources
   (default 6)), PNG only; rows: rows per code block (codes, default 5) or latent pairs
   (interpolate, default 8). truncation: psi of
   the truncation trick (BigGAN, StyleGAN2). cond: an .npz of conditioning fields in the
-  dataset's stored form (`ganjax.sampling.load_cond_file`; one sample per row, so --num defaults
+  dataset's stored form (`ganjax.inference.sampling.load_cond_file`; one sample per row, so --num defaults
   to its rows); families that sample from an input (super-resolution, text) condition on the
   first --num test examples without it. Every flag is checked against the run's model before its
   checkpoint is read."""

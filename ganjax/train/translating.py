@@ -13,7 +13,7 @@ from ganjax.images import image_grid, save_png
 from ganjax.metrics.scoring import load_sample_file
 from ganjax.train.restore import load_config, restore_state
 from ganjax.train.experiment import build_experiment
-from ganjax.translation import check_direction, check_images, test_examples, translate_images
+from ganjax.inference.translation import check_direction, check_images, test_examples, translate_images
 
 OUT_KINDS = (".npy", ".npz", ".png")
 

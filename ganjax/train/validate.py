@@ -5,20 +5,20 @@ from __future__ import annotations
 import inspect
 import os
 
-from ganjax.augment import validate_augment
+from ganjax.objectives.augment import validate_augment
 from ganjax.backends import CONV_KERNELS, LAYER_CHOICES
 from ganjax.data.sources import DATASETS
 from ganjax.errors import ConfigError
 from ganjax.families import FAMILIES, load_builtin
-from ganjax.host_memory import HOST_MEMORY_MODES
-from ganjax.losses import LOSSES
+from ganjax.runtime.host_memory import HOST_MEMORY_MODES
+from ganjax.objectives.losses import LOSSES
 from ganjax.metrics.eval_config import check_eval_config
 from ganjax.objectives import G_OBJECTIVES
 from ganjax.optimizers import OPTIMIZERS
-from ganjax.parallel import PARALLELISM, PMAP_IMPLS
-from ganjax.regularizers import check_regularizers
+from ganjax.runtime.parallel import PARALLELISM, PMAP_IMPLS
+from ganjax.objectives.regularizers import check_regularizers
 from ganjax.runtime import DEFAULTS as RUNTIME_DEFAULTS, runtime_of
-from ganjax.xla_options import CPU_SCHEDULERS
+from ganjax.runtime.xla_options import CPU_SCHEDULERS
 
 REQUIRED = ("seed", "batch_size", "num_train_steps", "dataset", "model", "optimizers")
 # Fields of the layout before the family core, and where they went.
@@ -40,7 +40,7 @@ def _one_of(value, choices, field: str) -> None:
 
 
 def validate_runtime(config) -> None:
-  """ConfigError for the first bad field of config.runtime (ganjax/runtime.py)."""
+  """ConfigError for the first bad field of config.runtime (ganjax/runtime/__init__.py)."""
   given = config.get("runtime", None) or {}
   unknown = sorted(set(given) - set(RUNTIME_DEFAULTS))
   if unknown:

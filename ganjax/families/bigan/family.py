@@ -19,7 +19,7 @@ from ganjax.families.bigan.networks import BiGANEncoder, JointDiscriminator
 from ganjax.families.bigan.objective import BiGANObjective
 from ganjax.families.checks import hyperparameters, image_shape, latent_dim, number, widths
 from ganjax.families.shared import DCGAN_CRITIC, DCGAN_GENERATOR, critic_trunk, dcgan_generator
-from ganjax.losses import loss_from_config
+from ganjax.objectives.losses import loss_from_config
 
 
 def defaults() -> dict:

@@ -3,7 +3,7 @@
 A joint discriminator D(x, z) tells real pairs (x, E(x)), x from the data, from fake pairs
 (G(z), z), z ~ N(0, I); the generator G and the encoder E, one player ("g"), are trained together
 to fool it. With an adversarial loss `loss(real_logits, fake_logits) -> (d_loss, g_loss)`
-(ganjax/losses.py) and r = D(x, E(x)), f = D(G(z), z):
+(ganjax/objectives/losses.py) and r = D(x, E(x)), f = D(G(z), z):
 
   Phase("d", "d", d_loss, repeat=d_steps):  loss(r, f)[0], E(x) and G(z) from the "g" player's
                                             current params, without gradient;
@@ -36,7 +36,7 @@ from ganjax.objectives.samplers import LatentSampler
 @dataclasses.dataclass(frozen=True)
 class BiGANObjective(LatentSampler):
   """nets: {"g": z -> images, "e": images -> z, "d": (images, z) -> DOutput}; loss: a
-  ganjax.losses entry with its options bound; field: the batch field of the real images."""
+  ganjax.objectives.losses entry with its options bound; field: the batch field of the real images."""
   nets: Networks
   loss: Callable
   latent_dim: int

@@ -18,7 +18,7 @@ from ganjax.families.cyclegan.objective import CycleGANObjective
 from ganjax.families.shared import NORMS
 from ganjax.nn.image_pool import ImagePool
 from ganjax.nn.patchgan import PatchDiscriminator
-from ganjax.losses import loss_from_config
+from ganjax.objectives.losses import loss_from_config
 
 
 def defaults() -> dict:

@@ -33,7 +33,7 @@ from ganjax.core.networks import Networks
 from ganjax.core.outputs import logits_of
 from ganjax.core.phases import Phase
 from ganjax.core.state import GANState
-from ganjax.losses import generator_reads_real
+from ganjax.objectives.losses import generator_reads_real
 from ganjax.objectives.samplers import UnpairedTranslation
 from ganjax.objectives.translation_terms import cycle, identity
 
@@ -41,7 +41,7 @@ from ganjax.objectives.translation_terms import cycle, identity
 @dataclasses.dataclass(frozen=True)
 class CycleGANObjective(UnpairedTranslation):
   """nets: {"g_ab", "g_ba": images -> images, "d_a", "d_b": images -> DOutput (logit maps),
-  "pool_a", "pool_b": ImagePool}; loss: a ganjax.losses entry with its options bound."""
+  "pool_a", "pool_b": ImagePool}; loss: a ganjax.objectives.losses entry with its options bound."""
   nets: Networks
   loss: Callable
   cycle_weight: float = 10.0

@@ -36,7 +36,7 @@ from ganjax.core.networks import Networks
 from ganjax.core.outputs import DOutput
 from ganjax.core.phases import Phase
 from ganjax.core.state import GANState, with_collections
-from ganjax.losses import non_saturating
+from ganjax.objectives.losses import non_saturating
 from ganjax.objectives.samplers import UnpairedTranslation
 from ganjax.objectives.translation_terms import squared
 

@@ -16,7 +16,7 @@ from ganjax.families.pix2pix.networks import UNetGenerator
 from ganjax.families.pix2pix.objective import Pix2PixObjective
 from ganjax.families.shared import NORMS
 from ganjax.nn.patchgan import PatchDiscriminator
-from ganjax.losses import loss_from_config
+from ganjax.objectives.losses import loss_from_config
 
 
 def defaults() -> dict:

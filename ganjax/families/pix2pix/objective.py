@@ -32,7 +32,7 @@ from ganjax.objectives.translation_terms import l1
 @dataclasses.dataclass(frozen=True)
 class Pix2PixObjective(TranslationSampler):
   """nets: {"g": source -> image, "d": concat(source, image) -> DOutput map};
-  loss: a ganjax.losses entry with its options bound."""
+  loss: a ganjax.objectives.losses entry with its options bound."""
   nets: Networks
   loss: Callable
   l1_weight: float = 100.0

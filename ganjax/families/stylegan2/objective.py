@@ -20,7 +20,7 @@ Where this differs from the reference, and why:
 - pl_mean's update is not differentiated through (the reference's penalty reads the updated mean
   with its graph, a term scaled by pl_decay = 0.01); under shard_map the batch mean of L is
   averaged over devices, so every device keeps the same pl_mean.
-- Lazy R1 is added to the D loss of every 16th step (ganjax/regularizers.py, weight gamma,
+- Lazy R1 is added to the D loss of every 16th step (ganjax/objectives/regularizers.py, weight gamma,
   0.5 E||grad||^2, times `every`, as the reference's gamma/2 * ||grad||^2 * gain) instead of being a
   separate optimizer step (the reference's Dreg phase), and its input gradient is taken at the
   augmented real images D saw, not through the augmentation.

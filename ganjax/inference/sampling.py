@@ -115,7 +115,7 @@ def iter_samples(exp, state: GANState, num: int, *, ema: bool = True, seed: int 
                  cond: Mapping | None = None):
   """Yields num samples in batches of up to `batch_size`: uint8 [b, *data_shape] (images) or
   float32 (non-image data). Only one batch is in host memory at a time. `fix`: scalar codes
-  every sample shares ({"label": 3}; ganjax/sampling_grids.py `sample_fix`); truncation: psi
+  every sample shares ({"label": 3}; ganjax/inference/grids.py `sample_fix`); truncation: psi
   (`check_truncation`); cond: model-batch conditioning [num, ...] per field (or scalars),
   sliced with the batches (`cond_from_arrays`, `dataset_cond`)."""
   check_truncation(exp, truncation)

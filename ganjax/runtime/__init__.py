@@ -10,7 +10,7 @@ command line as `--config.runtime.parallelism=pmap`.
   xla_cpu_ynnpack     XLA:CPU: send dots to YNNPACK (XLA's default) or keep XLA's own (ganjax's).
   xla_cpu_scheduler   XLA:CPU scheduler: "memory_optimized" (ganjax's) or "default" (XLA's).
   host_memory         "retain" | "system": glibc keeps freed host memory in the process
-                      (ganjax/host_memory.py); applied by the entry points, before JAX starts.
+                      (ganjax/runtime/host_memory.py); applied by the entry points, before JAX starts.
   compilation_cache_dir  persistent compilation cache ("" = off); applied by the entry points.
   prefetch            blocks of batches staged ahead by a background thread (0 = inline).
   steps_per_dispatch  k steps per dispatch under lax.scan (same results as k = 1).
@@ -47,7 +47,7 @@ def apply_process_settings(config) -> None:
   before anything starts JAX's backend: glibc's host-memory retention and the persistent
   compilation cache. Library code never calls it, so importing ganjax or building an experiment
   inside a notebook leaves the process as it was."""
-  from ganjax import compile_cache, host_memory
+  from ganjax.runtime import compile_cache, host_memory
   rt = runtime_of(config)
   if rt.host_memory == "retain":
     host_memory.retain_freed_memory()

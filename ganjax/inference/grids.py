@@ -32,7 +32,7 @@ from ganjax.core.capabilities import (CodeSampler, Grids, StyleSpace, Translator
                                       supports)
 from ganjax.errors import ConfigError
 
-GRIDS = ("classes", "codes", "interpolate", "mixing")  # mixing: ganjax/style_space.py
+GRIDS = ("classes", "codes", "interpolate", "mixing")  # mixing: ganjax/inference/style_space.py
 CONTINUOUS_RANGE = (-2.0, 2.0)  # InfoGAN's traversal of its U(-1, 1) codes, beyond the prior
 
 
@@ -285,7 +285,7 @@ def grid_layout(kind: str, exp, key: jax.Array, *, rows: int | None = None,
     return interpolation_layout(exp, key, 8 if rows is None else rows,
                                 10 if cols is None else cols, fix)
   if kind == "mixing":
-    raise ConfigError("--grid=mixing mixes styles, not codes: ganjax/style_space.py `mixing_grid`.")
+    raise ConfigError("--grid=mixing mixes styles, not codes: ganjax/inference/style_space.py `mixing_grid`.")
   raise ConfigError(f"--grid must be one of {', '.join(GRIDS)}; got {kind!r}.")
 
 

@@ -24,7 +24,7 @@ import numpy as np
 
 from ganjax.core.capabilities import StyleSpace, require, supports
 from ganjax.errors import ConfigError
-from ganjax.sampling import cached_jit
+from ganjax.inference.sampling import cached_jit
 
 
 def has_style_space(exp) -> bool:

@@ -1,0 +1,1 @@
+"""Using a trained run: sampling (with conditioning), grids, translation, the style space."""
