@@ -101,16 +101,11 @@ def test_discogan_batch_norm_statistics_are_synchronised_across_devices():
   assert out["d_grad_rel"] < 1e-4, out
   assert out["d_params"] < 1e-6, out
   # G's feature-matching term squares the difference of batch-mean D features (Kim et al.'s
-  # E_B[phi(b)] - E_B[phi(G(a))]); under shard_map jnp.mean(x, 0) is the per-device mean, so with
-  # 2 examples per device the term is another (larger) one: measured fm 0.561 on 8 devices vs
-  # 0.409 on 1. It needs a pmean of the batch means (ganjax/families/discogan/objective.py,
-  # feature_matching): reported, not fixed here (families/ is another engineer's). When it is,
-  # this passes instead of xfailing.
+  # E_B[phi(b)] - E_B[phi(G(a))]): the means are over the global batch (a pmean under shard_map),
+  # so 8 devices compute the 1-device term. With per-device means (the code before 2389970) it
+  # was another, larger one: fm 0.561 on 8 devices vs 0.409 on 1.
   fm_one, fm_eight = out["fm"]
-  if fm_eight != pytest.approx(fm_one, rel=1e-4):
-    pytest.xfail(f"DiscoGAN feature matching uses per-device batch means under pmap: fm "
-                 f"{fm_eight:.4f} on 8 devices vs {fm_one:.4f} on 1 (batch norm itself is "
-                 f"synchronised: asserted above)")
+  assert fm_eight == pytest.approx(fm_one, rel=1e-4), out
 
 
 _STYLEGAN2 = """
