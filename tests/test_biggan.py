@@ -2,7 +2,8 @@
 against a direct computation, its softmax rows and permutation equivariance; orthogonal
 regularization against a hand computation; the vector-conditioned BatchNorm against BatchNorm
 statistics by hand; truncation; the recipe; the family trains without NaN, resumes bit for bit,
-runs on 8 fake devices, and a short run brings its samples' FID on the digits far below its start."""
+runs on 8 fake devices, and a short run on fashion_mnist32 draws the requested classes (read by the
+shipped classifier) and scores a domain-net FID far below a mean-image and a noise generator's."""
 
 import dataclasses
 
@@ -12,8 +13,7 @@ import numpy as np
 import pytest
 
 from conftest import assert_every_parameter_trained, straight_and_resumed
-from test_conditional_metrics import pixel_net  # noqa: F401  (a fixture: 4x4 cell means as features)
-from test_sngan import init, short_run_fid
+from test_sngan import init, short_fashion_run
 from ganjax.data.sources import dataset_spec
 from ganjax.errors import ConfigError
 from ganjax.families import BuildContext, build_family
@@ -236,7 +236,25 @@ def test_biggan_trains_without_nan_and_resumes_bit_for_bit(tmp_path):
 
 
 @pytest.mark.slow
-def test_short_biggan_run_brings_fid_far_below_its_start(tmp_path, pixel_net):
-  before, after = short_run_fid(tiny_config(g_features=32, d_features=32), tmp_path, pixel_net)
-  print(f"biggan digits FID (4x4 cell means): {before:.4f} -> {after:.4f}")
-  assert after < 0.2 * before, (before, after)  # measured 3.10 -> 0.087
+def test_short_biggan_run_draws_the_requested_classes_and_beats_broken_generators(tmp_path):
+  """100 EMA samples per requested class of a 250-step run on fashion_mnist32, read by the shipped
+  classifier (tests/domain_judge.py): >= 8 classes covered, FID below half a mean-image and a noise
+  generator's (which fail these bars), and conditional accuracy well above what the same
+  predictions score against deranged labels (a generator blind to its label)."""
+  from domain_judge import baselines, conditional_accuracies, judge, learned
+  from ganjax.metrics.conditional import sample_per_class
+  exp, state = short_fashion_run(tiny_config(g_features=32, d_features=32), str(tmp_path), steps=250)
+  images, requested = sample_per_class(exp, state, 100)
+  scores = judge(images, "fashion_mnist32")
+  broken = baselines("fashion_mnist32", len(images))
+  accuracy, blind = conditional_accuracies(scores["predicted"], requested)
+  print(f"biggan fashion_mnist32, 250 steps: FID {scores['fid']:.1f}, classes {scores['counts']}, "
+        f"conditional accuracy {accuracy:.3f} (label-blind {blind:.3f}); "
+        f"broken: { {k: (round(b['fid'], 1), b['coverage']) for k, b in broken.items()} }")
+  for name, b in broken.items():
+    assert learned(b, broken), (name, b["fid"], b["counts"])
+  assert not learned(scores, broken), learned(scores, broken)
+  # Measured: FID 58.6, all 10 classes covered (the fewest: 36 of 1000), conditional accuracy
+  # 0.245 against 0.106 label-blind. Conditioning is the slowest thing BigGAN learns (its 3000-step
+  # run at the recipe's rate: 14.7% at step 250, 43% at 500, 90% at 3000; BENCHMARKS.md).
+  assert blind < 0.15 and accuracy > 0.18 and accuracy > blind + 0.07, (accuracy, blind)

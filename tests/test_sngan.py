@@ -1,8 +1,8 @@
 """SNGAN (ganjax/families/sngan) and the shared ResNet blocks (ganjax/nn/resnet_blocks.py): each
 block equals a direct computation of its layer sequence, the networks have the paper's shapes at
 32x32 and work at 16x16, the configs are the paper's recipe, the family trains without NaN and
-resumes bit for bit, runs on 8 fake devices, and a short run moves its samples' FID on the digits
-far below where it started."""
+resumes bit for bit, runs on 8 fake devices, and a short run on fashion_mnist32 covers its classes
+and scores a domain-net FID far below a mean-image and a noise generator's."""
 
 import dataclasses
 
@@ -13,7 +13,6 @@ import pytest
 
 from conftest import (COMPILE_ONLY_XLA_FLAGS, TEST_XLA_FLAGS, assert_every_parameter_trained,
                       eight_device_gaps, straight_and_resumed)
-from test_conditional_metrics import pixel_net  # noqa: F401  (a fixture: 4x4 cell means as features)
 from ganjax.data.sources import dataset_spec
 from ganjax.errors import ConfigError
 from ganjax.families import BuildContext, build_family
@@ -194,28 +193,34 @@ def test_sngan_and_biggan_on_eight_devices_match_one(family):
   assert out[family]["pmap8"] < 1e-4, out
 
 
-def fid_on_digits(exp, state, net: str, cache_dir: str) -> float:
-  """FID of 360 EMA samples against the digits' 360 test images in the feature space of `net`."""
-  from ganjax.metrics.scoring import score
-  row = score(run=(exp, state), metrics="fid", num_samples=360, feature_net=net,
-              cache_dir=cache_dir)
-  return row["eval/fid"]
-
-
-def short_run_fid(cfg, tmp_path, net: str, steps: int = 100) -> tuple[float, float]:
-  """(FID before, FID after) a `steps`-step run of `cfg` at batch 16 (fid_on_digits)."""
-  cfg.num_train_steps, cfg.checkpoint_every, cfg.log_every = steps, steps, 50
-  cfg.batch_size = 16
-  exp = build_experiment(cfg)
-  before = fid_on_digits(exp, exp.init_state(), net, str(tmp_path / "cache"))
-  state = train_and_evaluate(cfg, str(tmp_path / "run"))
-  return before, fid_on_digits(exp, state, net, str(tmp_path / "cache"))
+def short_fashion_run(cfg, workdir: str, steps: int, learning_rate: float = 1e-3):
+  """(experiment, final state) of `cfg` trained `steps` steps on fashion_mnist32 (the shipped
+  classifier's images, padded to 32x32) at batch 16, both players' Adam at `learning_rate`: the
+  recipe's rate (SNGAN 2e-4, BigGAN 5e-4) learns too little in a test's few hundred steps."""
+  cfg.dataset.name = "fashion_mnist32"
+  cfg.batch_size, cfg.num_train_steps, cfg.checkpoint_every, cfg.log_every = 16, steps, steps, 50
+  for player in ("g", "d"):
+    cfg.optimizers[player].learning_rate = learning_rate
+  state = train_and_evaluate(cfg, workdir)
+  return build_experiment(cfg), state
 
 
 @pytest.mark.slow
-def test_short_sngan_run_brings_fid_far_below_its_start(tmp_path, pixel_net):
-  before, after = short_run_fid(tiny_config(g_features=32, d_features=32), tmp_path, pixel_net)
-  print(f"sngan digits FID (4x4 cell means): {before:.4f} -> {after:.4f}")
-  # Measured 4.51 -> 0.096: the untrained G's samples are near-constant images, far from the
-  # digits' cell statistics.
-  assert after < 0.2 * before, (before, after)
+def test_short_sngan_run_covers_the_classes_and_beats_broken_generators(tmp_path):
+  """1000 EMA samples of a 100-step run, read by the shipped classifier (tests/domain_judge.py):
+  >= 8 of 10 classes hold >= 1% of them, and their FID is below half that of the train split's
+  mean image and of uniform noise, scored alike in the test, where both fail these bars."""
+  from domain_judge import baselines, judge, learned
+  from ganjax.inference.sampling import draw_samples
+  cfg = tiny_config(g_features=32, d_features=32)
+  cfg.d_steps = 2  # the recipe's 5 costs 2.5x the step time for no gain at this budget
+  exp, state = short_fashion_run(cfg, str(tmp_path), steps=100)
+  scores = judge(draw_samples(exp, state, 1000, seed=1), "fashion_mnist32")
+  broken = baselines("fashion_mnist32", 1000)
+  print(f"sngan fashion_mnist32, 100 steps: FID {scores['fid']:.1f}, classes {scores['counts']}; "
+        f"broken: { {k: (round(b['fid'], 1), b['coverage']) for k, b in broken.items()} }")
+  for name, b in broken.items():  # the bars fail on each broken generator
+    assert learned(b, broken), (name, b["fid"], b["counts"])
+  # Measured: FID 105.5, all 10 classes covered (the fewest: 12 of 1000); the mean image 301 (one
+  # class), noise 297 (two).
+  assert not learned(scores, broken), learned(scores, broken)
