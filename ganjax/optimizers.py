@@ -8,7 +8,10 @@ Options every block takes: `grad_clip_norm` (clip the gradient's global norm fir
 `weight_clip` (WGAN's parameter clipping to [-c, c] after the update, Arjovsky et al. 2017) and
 `decay_start` / `decay_steps` (the learning rate constant for decay_start updates, then linearly
 to 0 over decay_steps more: pix2pix's and CycleGAN's "linear" policy; counted in this optimizer's
-updates, which the checkpointed optimizer state holds, so a resumed run continues the schedule).
+updates, which the checkpointed optimizer state holds, so a resumed run continues the schedule),
+and `start_step` (the first start_step updates leave the parameters unchanged and the optimizer's
+own state untouched, so its moments start fresh at update start_step: a critic that joins a
+two-stage game late, SRGAN's after its MSE pretraining; counted in updates, checkpointed alike).
 """
 
 from __future__ import annotations
@@ -52,6 +55,12 @@ def build_optimizer(cfg: Mapping[str, Any]) -> optax.GradientTransformation:
       raise ConfigError(f"optimizer weight_clip must be a number > 0 (WGAN uses 0.01) or None, got "
                         f"{weight_clip!r}.")
     tx = optax.chain(tx, clip_params(float(weight_clip)))
+  start = cfg.get("start_step", None)
+  if start is not None:
+    if isinstance(start, bool) or not isinstance(start, int) or start < 0:
+      raise ConfigError(f"optimizer start_step must be an integer >= 0 or None, got {start!r}.")
+    if start:
+      tx = optax.transforms.conditionally_mask(tx, lambda count: count >= start)
   return tx
 
 

@@ -15,7 +15,7 @@ import jax
 import numpy as np
 import tensorflow_datasets as tfds
 
-from ganjax.data import builders, emoji, padding, schema, translation
+from ganjax.data import builders, emoji, padding, schema, superres, translation
 from ganjax.data.pipeline import DomainSources
 from ganjax.data.schema import Field
 from ganjax.errors import DataFormatError, DatasetNotFoundError
@@ -178,6 +178,14 @@ for _name, _classes in translation.DOMAIN_CLASSES.items():
   DATASETS.register(_name, DatasetSpec(
       translation.FashionDomains, _name, _TRANSLATION_SHAPE, 10, _FASHION_DIR, _FASHION_HINT,
       _missing_idx_files, domains=tuple(_classes), domain_classes=_classes, **_FASHION_NETS))
+# Super-resolution 4x (ganjax/data/superres.py): "hr" 28x28 is the primary field (FID's reference,
+# the shipped CNN scores it), "lr" its 7x7 Pillow-bicubic copy.
+DATASETS.register("fashion_mnist_sr4", DatasetSpec(
+    superres.FashionMnistSr4, None, num_classes=10, default_source_dir=_FASHION_DIR,
+    missing_hint=_FASHION_HINT, check_source=_missing_idx_files, **_FASHION_NETS,
+    schema=(schema.image("hr", (superres.HR_SIZE, superres.HR_SIZE, 1)),
+            schema.image("lr", (superres.LR_SIZE, superres.LR_SIZE, 1), role="lowres"),
+            schema.label(10))))
 # Colour emoji from Debian's fonts-noto-color-emoji (ganjax/data/emoji.py): 1240 train images, so
 # FID compares with the train split (StyleGAN2-ADA's small-data protocol), through a CNN trained
 # on that split's emoji groups (docs/metrics.md, "emoji32_cnn").

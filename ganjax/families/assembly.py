@@ -1,9 +1,9 @@
 """Building a family from its networks: the one place that turns modules, players and an objective
 into a `Family` (ganjax/core/phases.py).
 
-  game(networks, players, example_inputs, objective, ema=, fields=)
+  game(networks, players, example_inputs, objective, ema=, fields=, frozen=)
       any game: {network: module}, {player: its networks}, {network: example inputs}, and
-      objective(nets) building the objective on the family's Networks.
+      objective(nets) building the objective on the family's Networks; frozen networks' loaders.
   two_player_family(config, ctx, generator, critic, prior=..., extend=, fields=)
       the common game: a generator G(*codes) (player "g", with an EMA copy for sampling) against a
       critic D(x) or D(x, label) (player "d"), trained by the adversarial objective
@@ -34,11 +34,13 @@ LABEL = jax.ShapeDtypeStruct((1,), jnp.int32)  # one class label, as D(x, label)
 
 def game(networks: Mapping[str, Any], players: Mapping[str, tuple[str, ...]],
          example_inputs: Mapping[str, tuple], objective: Callable[[Networks], Any], *,
-         ema: tuple[str, ...], fields: tuple[str, ...]) -> Family:
-  """A Family of any number of players: `objective(nets)` is built on Networks(networks)."""
+         ema: tuple[str, ...], fields: tuple[str, ...],
+         frozen: Mapping[str, Callable[[], dict]] | None = None) -> Family:
+  """A Family of any number of players: `objective(nets)` is built on Networks(networks);
+  frozen: {network: () -> flax variables} of the networks no player trains (feature nets)."""
   nets = Networks(networks)
   return Family(networks=nets.modules, players=players, example_inputs=example_inputs,
-                objective=objective(nets), ema=ema, fields=fields)
+                objective=objective(nets), ema=ema, fields=fields, frozen=dict(frozen or {}))
 
 
 def prior_inputs(prior) -> tuple:
