@@ -141,3 +141,51 @@ def test_unknown_policy_and_bad_options_fail_listing_the_valid_ones(digits_confi
   digits_config.augment = {"policy": ["color"]}
   with pytest.raises(ConfigError, match=r"augment.policy must be a string"):
     build_experiment(digits_config)
+
+
+def test_generator_loss_reads_augmented_fakes_and_its_gradient_flows_through_the_augmentation(
+    digits_config):
+  """DiffAugment's generator side (Zhao et al. 2020, Eq. 3): G's loss is D's verdict on T(G(z)),
+  with T differentiable, so G's gradient is that of D(T(G(z))). Compared with the loss composed by
+  hand from the objective's pieces (its key split: latent, dropout, augmentation; the fakes' half
+  of the augmentation key), with the un-augmented loss (a G phase that skips T) and with T applied
+  straight-through (x + stop_gradient(T(x) - x): the augmented value, the identity's gradient),
+  which a non-differentiable augmentation would give."""
+  import dataclasses
+  digits_config.augment = {"policy": "color,translation,cutout"}
+  exp = build_experiment(digits_config)
+  obj, state = exp.objective, exp.init_state()
+  plain = dataclasses.replace(obj, augment=None)
+  batch = {"image": _images(8, 16, 16, 1, seed=3)}
+  key = jax.random.PRNGKey(4)
+  kz, kdrop, kaug, _ = jax.random.split(key, 4)
+  _, kfake = jax.random.split(kaug)
+
+  def composed(params, straight_through=False):
+    fake, _ = obj.fake(params, state, obj.draw(kz, 8))
+    seen = obj.augment(fake, kfake, state)
+    if straight_through:
+      seen = fake + jax.lax.stop_gradient(seen - fake)
+    logits = obj.fake_output(None, state, seen, kdrop).logits
+    return obj.loss(jnp.zeros_like(logits), logits)[1]
+
+  @jax.jit
+  def all_of(params):
+    loss = lambda o: (lambda p: o.g_loss(p, state, batch, key)[0])
+    return (jax.value_and_grad(loss(obj))(params), jax.value_and_grad(loss(plain))(params),
+            jax.value_and_grad(composed)(params),
+            jax.grad(lambda p: composed(p, straight_through=True))(params))
+
+  (aug, g_aug), (unaug, g_plain), (by_hand, g_hand), g_straight = all_of(state.players["g"].params)
+  leaves = lambda t: np.concatenate([np.ravel(a) for a in jax.tree.leaves(t)])
+  g_aug, g_plain, g_hand, g_straight = map(leaves, (g_aug, g_plain, g_hand, g_straight))
+  rel = lambda a, b: float(np.linalg.norm(a - b) / np.linalg.norm(b))
+  print(f"G loss augmented {float(aug):.4f}, un-augmented {float(unaug):.4f}; gradient vs composed "
+        f"{rel(g_aug, g_hand):.1e}, vs un-augmented {rel(g_aug, g_plain):.3f}, vs straight-through "
+        f"{rel(g_aug, g_straight):.3f}")
+  np.testing.assert_allclose(float(aug), float(by_hand), rtol=1e-5)
+  assert abs(float(aug) - float(unaug)) > 1e-3, (aug, unaug)  # D saw other images
+  assert np.linalg.norm(g_aug) > 0 and rel(g_aug, g_hand) < 1e-4, rel(g_aug, g_hand)
+  # The gradient through T is neither the un-augmented one nor the straight-through one.
+  assert rel(g_aug, g_plain) > 0.05 and rel(g_aug, g_straight) > 0.05, (
+      rel(g_aug, g_plain), rel(g_aug, g_straight))

@@ -1,7 +1,8 @@
 """BiGAN / ALI: the joint discriminator's losses equal a hand computation, a short run reconstructs
-held-out digits better than a random other digit, experiments/encode.py writes latents and
-reconstructions (and refuses what it cannot encode), the representation metrics behave, and every
-family samples through the same `sample(..., fix=)` call. Resume, 8 devices: test_families.py."""
+held-out digits far better than a random other digit (ratio < 0.8) and than one constant image,
+experiments/encode.py writes latents and reconstructions (and refuses what it cannot encode), the
+representation metrics behave, and every family samples through the same `sample(..., fix=)` call.
+Resume, 8 devices: test_families.py."""
 
 import jax
 import jax.numpy as jnp
@@ -112,7 +113,13 @@ def _test_digits(cfg) -> np.ndarray:
 def test_short_run_reconstructs_held_out_digits(tmp_path):
   cfg = bigan_config(latent_dim=16, g_base_features=32, g_mid_features=16, d_features=(16, 32),
                      e_features=(16, 32), d_z_features=64, d_hidden=128)
-  cfg.batch_size, cfg.num_train_steps, cfg.log_every, cfg.checkpoint_every = 32, 400, 100, 400
+  # Batch 64 and Adam 5e-4 (the config: 2e-4): the ratio falls steadily from ~1000 steps
+  # (measured 0.73 at 1000, 0.66 at 1400, 0.61 at 1800, 0.57 at 2200); at batch 32 and 2e-4 it
+  # hovers at 0.75-0.9 from 400 to 1200 steps.
+  steps = 1800
+  cfg.batch_size, cfg.num_train_steps, cfg.log_every, cfg.checkpoint_every = 64, steps, 200, steps
+  for player in cfg.optimizers:
+    cfg.optimizers[player].learning_rate = 5e-4
   state = train_and_evaluate(cfg, str(tmp_path))
   exp = build_experiment(cfg)
   x = _test_digits(cfg)  # 360 held-out digits
@@ -120,7 +127,15 @@ def test_short_run_reconstructs_held_out_digits(tmp_path):
   assert z.shape == (len(x), 16) and rec.shape == x.shape and rec.dtype == np.uint8
   _, untrained = encode_images(exp, exp.init_state(), x, reconstruct=True)
   ratio = reconstruction_ratio(x, rec)
-  assert ratio < 1.0, ratio  # closer to its own input than to another digit
+  # One image for every input, as a G that ignores z or an E that ignores x gives: the train
+  # digits' pixelwise median (the constant nearest in L1) is already at 0.73, below 0.8.
+  source = data_source(cfg.dataset, "train")
+  median = np.median(read_examples(source, np.arange(len(source)))["image"], axis=0)
+  constant = reconstruction_ratio(x, np.repeat(median[None], len(x), 0))
+  print(f"bigan digits reconstruction ratio {ratio:.3f}; constant median image {constant:.3f}; "
+        f"untrained {reconstruction_ratio(x, untrained):.3f}")
+  assert ratio < 0.8, ratio  # measured 0.61 and 0.64 (constant median 0.736, untrained 1.70)
+  assert ratio < constant - 0.05, (ratio, constant)
   assert ratio < reconstruction_ratio(x, untrained), ratio
 
 

@@ -178,33 +178,54 @@ def _fashion_config(name: str, steps: int):
   return c
 
 
-@pytest.mark.slow
-def test_acgan_samples_are_classified_as_the_requested_class(tmp_path):
-  from ganjax.metrics import classifier
-  from ganjax.metrics.conditional import conditional_accuracy, sample_per_class
+# (family, steps, bar): each a short run of the shipped config at reduced width. Measured
+# conditional accuracy (chance 0.1; two runs, 2026-12-06/07): acgan 0.940, cgan 0.654 / 0.700,
+# projection 0.460 / 0.468; the same predictions against deranged labels (a label-blind
+# generator) 0.08-0.12. Their 2000-step runs:
+# 97%, 83%, 91% (BENCHMARKS.md, issue 17).
+CONDITIONAL_RUNS = [("acgan", 400, 0.5), ("cgan", 400, 0.45), ("projection", 400, 0.3)]
 
-  cfg = _fashion_config("acgan", 400)
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name, steps, bar", CONDITIONAL_RUNS, ids=[r[0] for r in CONDITIONAL_RUNS])
+def test_conditional_samples_are_classified_as_the_requested_class(name, steps, bar, tmp_path):
+  """50 EMA samples per requested class, read by the shipped classifier: their conditional
+  accuracy clears `bar`, and the same predictions scored against a derangement of the requested
+  labels (what a generator that ignores its label gets) stay at chance, below the bar."""
+  from domain_judge import conditional_accuracies, net
+  from ganjax.metrics.conditional import sample_per_class
+
+  cfg = _fashion_config(name, steps)
   state = train_and_evaluate(cfg, str(tmp_path))
   images, requested = sample_per_class(build_experiment(cfg), state, 50)
-  _, logits = classifier.make_apply(classifier.load_weights()[0])(images)
-  scores = conditional_accuracy(np.argmax(np.asarray(logits), -1), requested, 10)
-  # Chance is 10%; after 400 steps the shipped classifier agrees with the requested class on most
-  # samples (BENCHMARKS.md, issue 17: 2000 steps reach ~95%).
-  assert scores["conditional_accuracy"] > 0.5, scores
+  _, logits = net()(images)
+  accuracy, blind = conditional_accuracies(np.argmax(logits, -1), requested)
+  print(f"{name} {steps} steps: conditional accuracy {accuracy:.3f}, label-blind {blind:.3f}")
+  assert blind < 0.2 < bar, blind
+  assert accuracy > bar, (accuracy, blind)
 
 
 @pytest.mark.slow
-def test_infogan_categorical_code_finds_classes_above_chance(tmp_path):
-  from ganjax.data.sources import data_source
-  from ganjax.metrics.conditional import infogan_code_predictions, matched_accuracy
+def test_infogan_categorical_code_clusters_the_classes_nearly_as_well_as_kmeans(tmp_path):
+  """The Q head's categorical code on 1000 test images, matched one-to-one to the classes, against
+  k-means on the same images' pixels (ganjax/metrics/conditional.py kmeans_baseline, computed
+  here) and a random code. The README's claim, above k-means, holds at 8000 steps (51-57% vs
+  49%, BENCHMARKS.md "InfoGAN"), 13x this test's budget: at 600 steps the code reaches ~0.8 of
+  k-means, so the test asks for 0.7 of it, where a random code (~0.13) or an untrained Q head
+  falls far short."""
+  from ganjax.metrics.conditional import infogan_code_predictions, kmeans_baseline, matched_accuracy
+  from ganjax.metrics.data import load_split
 
   cfg = _fashion_config("infogan", 600)
   state = train_and_evaluate(cfg, str(tmp_path))
-  source = data_source(cfg.dataset, "test")
-  n = 2000
-  images = np.stack([source[i]["image"] for i in range(n)]).astype(np.uint8)
-  labels = np.array([source[i]["label"] for i in range(n)])
-  codes = infogan_code_predictions(build_experiment(cfg), state, images.reshape(n, 28, 28, 1))
-  accuracy, _ = matched_accuracy(codes, labels, 10)
-  # A random code matched to 10 classes scores ~0.13 on 2000 images; the trained code is far above.
-  assert accuracy > 0.25, accuracy
+  images, labels = load_split(cfg.dataset, "test", limit=1000)
+  exp = build_experiment(cfg)
+  accuracy, _ = matched_accuracy(infogan_code_predictions(exp, state, images), labels, 10)
+  untrained, _ = matched_accuracy(infogan_code_predictions(exp, exp.init_state(), images), labels, 10)
+  kmeans = kmeans_baseline(images, labels, k=10, seed=0)
+  random_code, _ = matched_accuracy(np.random.default_rng(0).integers(0, 10, len(labels)), labels, 10)
+  print(f"infogan code accuracy {accuracy:.3f}; k-means {kmeans:.3f}, untrained Q {untrained:.3f}, "
+        f"random code {random_code:.3f}")
+  # Measured (2026-12-07): code 0.427 = 0.76 of k-means' 0.561; untrained Q 0.286, random 0.138.
+  assert max(random_code, untrained) < 0.7 * kmeans, (random_code, untrained, kmeans)
+  assert accuracy > 0.7 * kmeans, (accuracy, kmeans)

@@ -187,6 +187,7 @@ def test_evaluate_on_a_translation_run_scores_every_direction_as_the_library_doe
   directions = {k.split("/")[0] for k in scores}
   assert directions and all({f"{d}/{m}" for m in ("fid", "accuracy", "l1", "ssim")} <= set(scores)
                             for d in directions), scores
+  assert all(scores[f"{d}/num_inputs"] == 16 for d in directions), scores  # says what it read
   for k, v in scores.items():  # the table shows each column
     assert re.search(rf"^{re.escape(k)}\s+\S+$", r.stdout, re.M), (k, r.stdout)
   from ganjax.train.experiment import build_experiment

@@ -10,11 +10,14 @@ dataset's test split (the "translation" metric of evaluate.py and periodic evalu
   cycle_l1       mean |x - F(G(x))| in [0, 1] pixel units, when the model maps back
   l1, ssim       paired data: mean |G(x) - y| in [0, 1] pixel units and the mean SSIM (scikit-image,
                  7x7 window, 28x28 crops) against the held-out targets
+  num_inputs     the test inputs scored: `num`, or the whole split when it holds fewer (then a
+                 warning says so; the row never claims more inputs than it read)
 Columns are "<direction>/<name>" (e.g. "a2b/accuracy"). Runs are duck-typed; nothing from train.
 """
 
 from __future__ import annotations
 
+from absl import logging
 import numpy as np
 
 from ganjax.data.padding import crop_to_fashion_mnist
@@ -57,6 +60,10 @@ def translation_scores(exp, state, net, *, num: int | None = None, ema: bool = T
   scores = {}
   for direction, (_, dst) in exp.objective.directions.items():
     ex = test_examples(exp, direction, num)
+    scores[f"{direction}/num_inputs"] = float(len(ex["inputs"]))
+    if num is not None and len(ex["inputs"]) < num:
+      logging.warning("%s: %d test inputs asked for, the split holds %d: scored all %d.",
+                      direction, num, len(ex["inputs"]), len(ex["inputs"]))
     outputs = translate_images(exp, state, ex["inputs"], direction, ema=ema)
     fake_features, logits = net(outputs)  # the net reads the centre 28x28 (its crop_from)
     real_images = domain_images(exp, dst) if exp.spec.domains else ex["targets"]
