@@ -62,7 +62,7 @@ def split(config, name: str, num: int) -> tuple[np.ndarray, np.ndarray]:
 
 def run(seed: int) -> dict:
   from ganjax.metrics.representation import linear_probe_accuracy, reconstruction_ratio
-  from ganjax.train.encoding import encode_images
+  from ganjax.inference.encoding import encode_images
   from ganjax.train.experiment import build_experiment
   from ganjax.train.loop import train_and_evaluate
 

@@ -15,7 +15,8 @@ from ganjax.data.pipeline import read_examples
 from ganjax.data.sources import data_source
 from ganjax.errors import ConfigError, DataFormatError
 from ganjax.metrics.representation import derangement, linear_probe_accuracy, reconstruction_ratio
-from ganjax.train.encoding import encode_file, encode_images
+from ganjax.inference.encoding import encode_images
+from ganjax.train.encoding import encode_file
 from ganjax.train.experiment import build_experiment
 from ganjax.train.loop import train_and_evaluate
 
