@@ -16,6 +16,8 @@ A metric declares the inputs it reads (`reads`, a tuple of `Need`s):
   code         an InfoGAN categorical code in the run's prior (`CodeSampler`), read back by Q
   style space  a generator with a mapping network and a style space W (`StyleSpace`: stylegan2)
   translator   an image-to-image family (`Translator`: pix2pix, cyclegan, discogan)
+  upsampler    a super-resolution family (samples upscaled from a "lowres" field: srresnet, srgan,
+               esrgan); its samples are G(lr) of the reference split's inputs (ganjax/metrics/superres.py)
 Capabilities are the ones the run's objective declares (ganjax/core/capabilities.py).
 
 and `compute(inputs: Inputs) -> {column: value}`. ganjax/metrics/scoring.py (evaluate.py) and
@@ -38,6 +40,7 @@ from ganjax.metrics import fid as fid_lib
 from ganjax.metrics import inception_score as is_lib
 from ganjax.metrics import kid as kid_lib
 from ganjax.metrics import prdc
+from ganjax.metrics import superres as sr
 from ganjax.metrics.ppl import PPL, ppl
 from ganjax.metrics.summary import FeatureSummary
 from ganjax.metrics.translation import TRANSLATION, translation_scores
@@ -77,8 +80,9 @@ def _samples(s: Source) -> bool:
   if s.samples:
     return True
   objective = None if s.exp is None else s.exp.objective
-  return supports(objective, Sampler) and not (supports(objective, Conditioned) and
-                                               objective.required_cond)
+  if supports(objective, Conditioned) and objective.required_cond:
+    return sr.lowres_field(s.exp) is not None  # an upsampler's samples: G(the split's inputs)
+  return supports(objective, Sampler)
 
 
 SAMPLES = Need("samples", "generated samples (a run of a family that samples, or --samples=FILE.npy)",
@@ -98,6 +102,9 @@ STYLE_SPACE = Need("style space", "a run whose generator has a mapping network a
                    lambda s: s.exp is not None and supports(s.exp.objective, StyleSpace))
 TRANSLATOR = Need("translator", "a translation run (pix2pix, cyclegan, discogan; --workdir=DIR)",
                   lambda s: s.exp is not None and supports(s.exp.objective, Translator))
+
+UPSAMPLER = Need("upsampler", "a super-resolution run (srresnet, srgan, esrgan; --workdir=DIR)",
+                 lambda s: s.exp is not None and sr.lowres_field(s.exp) is not None)
 
 
 @dataclasses.dataclass
@@ -295,5 +302,11 @@ for _metric in (
            default="run", prepare=_translation_net, check=_check_translation,
            best=lambda scores: next(k for k in scores if k.endswith("/fid")),
            net=TRANSLATION_NET, split="test"),
+    Metric("psnr", (SAMPLES, UPSAMPLER), lambda x: x.tap.scores("psnr", sr.psnr), default="run",
+           prepare=sr.Pairs, tap=sr.OutputsTap),
+    Metric("ssim", (SAMPLES, UPSAMPLER), lambda x: x.tap.scores("ssim", sr.ssim), default="run",
+           prepare=sr.Pairs, tap=sr.OutputsTap),
+    Metric("bicubic", (UPSAMPLER, REAL), lambda x: sr.bicubic_fid(x.resource), default="run",
+           prepare=sr.Pairs),
 ):
   METRICS.add(_metric)

@@ -27,7 +27,8 @@ from ganjax.metrics.evaluation import evaluate, reference_summary
 from ganjax.metrics.features import build_feature_net
 from ganjax.metrics.registry import FEATURES, LABELS, METRICS, REAL, SAMPLES, Inputs, Metric, Source
 from ganjax.metrics.summary import DEFAULT_KEEP_FEATURES, batches_of
-from ganjax.inference.sampling import iter_samples
+from ganjax.inference.sampling import dataset_cond, iter_samples
+from ganjax.metrics.superres import lowres_field
 
 # The settings' names in error messages: evaluate.py's flags, or the training config's fields.
 CLI_FLAGS = {"num_samples": "--num_samples", "feature_net": "--feature_net"}
@@ -98,8 +99,12 @@ class Scorer:
       return cond.iter_labelled_samples(exp, state, cond.balanced_labels(self.num, self.num_classes),
                                         seed=self.seed, ema=self.ema, batch_size=self.net.batch_size,
                                         truncation=self.truncation)
-    return iter_samples(exp, state, self.num, ema=self.ema, seed=self.seed,
-                        batch_size=self.net.batch_size, truncation=self.truncation)
+    num, inputs = self.num, None
+    if lowres_field(exp) is not None:  # an upsampler: G(the split's first num inputs), in order
+      inputs = dataset_cond(exp, num if num is not None else 1 << 62, self.split)
+      num = len(next(iter(inputs.values())))
+    return iter_samples(exp, state, num, ema=self.ema, seed=self.seed,
+                        batch_size=self.net.batch_size, truncation=self.truncation, cond=inputs)
 
   def __call__(self, state=None) -> tuple[dict[str, float], dict]:
     """({column: value} of every active metric, {row field: value} the metrics add)."""
