@@ -44,7 +44,7 @@ $(EMOJI_FONT):
 
 data: install $(FASHION_MNIST_DIR) $(EMOJI_FONT)
 	$(PY) -m ganjax.data.prepare fashion_mnist fashion_mnist32 emoji32 digits ring8 grid25 \
-	    edges2fashion sneaker2boot bag2shoe fashion_mnist_sr4
+	    edges2fashion sneaker2boot bag2shoe fashion_mnist_sr4 voxel_shapes32
 
 demo: data
 	$(PY) experiments/train.py --config=$(DEMO_CONFIG) --workdir=$(DEMO_DIR) \

@@ -15,7 +15,7 @@ import jax
 import numpy as np
 import tensorflow_datasets as tfds
 
-from ganjax.data import builders, emoji, padding, schema, superres, translation
+from ganjax.data import builders, emoji, padding, schema, superres, translation, voxels
 from ganjax.data.pipeline import DomainSources
 from ganjax.data.schema import Field
 from ganjax.errors import DataFormatError, DatasetNotFoundError
@@ -193,6 +193,10 @@ DATASETS.register("emoji32", DatasetSpec(
     emoji.Emoji32, None, (emoji.SIZE, emoji.SIZE, 3), len(emoji.GROUPS), emoji.FONT_DIR,
     emoji.MISSING_HINT, emoji.missing_font, in_memory=True, feature_net="emoji32_cnn",
     classifier="emoji32_cnn", fid_split="train"))
+# 3-D occupancy grids of 10 procedural shape classes (ganjax/data/voxels.py): no image scorer fits.
+DATASETS.register("voxel_shapes32", DatasetSpec(
+    voxels.VoxelShapes32, None, num_classes=len(voxels.CLASSES),
+    schema=(schema.voxels("voxels", (voxels.SIZE,) * 3 + (1,)), schema.label(len(voxels.CLASSES)))))
 DATASETS.register("ring8", DatasetSpec(builders.ToyMixture, "ring8", (2,), 8, kind="points",
                                        in_memory=True))
 DATASETS.register("grid25", DatasetSpec(builders.ToyMixture, "grid25", (2,), 25, kind="points",
