@@ -33,3 +33,16 @@ def save_png(path: str, image: np.ndarray, upscale: int = 1) -> None:
   if upscale > 1:
     pil = pil.resize((pil.width * upscale, pil.height * upscale), Image.NEAREST)
   pil.save(path)
+
+
+def bicubic_resize(images: np.ndarray, size) -> np.ndarray:
+  """uint8 [N, H, W, C] (C = 1 or 3) -> uint8 [N, size[0], size[1], C]: Pillow's BICUBIC resize of
+  each image (antialiased when shrinking, as MATLAB's imresize): how the super-resolution
+  datasets make their low-resolution field, and the bicubic baseline that upscales it back."""
+  out = []
+  for image in np.asarray(images, np.uint8):
+    plane = image[..., 0] if image.shape[-1] == 1 else image
+    resized = np.asarray(Image.fromarray(plane).resize((int(size[1]), int(size[0])), Image.BICUBIC),
+                         np.uint8)
+    out.append(resized[..., None] if resized.ndim == 2 else resized)
+  return np.stack(out) if out else np.zeros((0, int(size[0]), int(size[1]), images.shape[-1]), np.uint8)

@@ -16,19 +16,11 @@ import tensorflow_datasets as tfds
 
 from ganjax.data.builders import FASHION_MNIST_CLASSES, IDX_STEMS
 from ganjax.data.idx import find_idx_file, read_idx
+from ganjax.images import bicubic_resize
 
 SCALE = 4
 HR_SIZE = 28
 LR_SIZE = HR_SIZE // SCALE
-
-
-def bicubic_down(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
-  """uint8 [H, W, C] (C = 1 or 3) -> uint8 [size[0], size[1], C]: Pillow's BICUBIC resize."""
-  from PIL import Image
-  image = np.asarray(image, np.uint8)
-  plane = image[..., 0] if image.shape[-1] == 1 else image
-  out = np.asarray(Image.fromarray(plane).resize((size[1], size[0]), Image.BICUBIC), np.uint8)
-  return out[..., None] if out.ndim == 2 else out
 
 
 class FashionMnistSr4(tfds.core.GeneratorBasedBuilder):
@@ -52,4 +44,4 @@ class FashionMnistSr4(tfds.core.GeneratorBasedBuilder):
     labels = read_idx(find_idx_file(directory, label_stem))
     for i, (image, label) in enumerate(zip(images, labels)):
       hr = image[..., None]
-      yield i, {"hr": hr, "lr": bicubic_down(hr, (LR_SIZE, LR_SIZE)), "label": int(label)}
+      yield i, {"hr": hr, "lr": bicubic_resize(hr[None], (LR_SIZE, LR_SIZE))[0], "label": int(label)}

@@ -21,6 +21,7 @@ from typing import Iterable
 import numpy as np
 
 from ganjax.core.capabilities import Conditioned, supports
+from ganjax.images import bicubic_resize
 
 Y_WEIGHTS = np.array([65.481, 128.553, 24.966]) / 255.0  # MATLAB rgb2ycbcr, uint8 RGB -> Y
 
@@ -70,17 +71,6 @@ def ssim(a: np.ndarray, b: np.ndarray, *, border: int = 0) -> float:
   return mean_ssim(x, y)
 
 
-def bicubic_up(lr: np.ndarray, size: tuple[int, int]) -> np.ndarray:
-  """uint8 [N, h, w, C] -> uint8 [N, size[0], size[1], C]: Pillow's BICUBIC resize per image."""
-  from PIL import Image
-  out = []
-  for image in np.asarray(lr, np.uint8):
-    plane = image[..., 0] if image.shape[-1] == 1 else image
-    up = np.asarray(Image.fromarray(plane).resize((size[1], size[0]), Image.BICUBIC), np.uint8)
-    out.append(up[..., None] if up.ndim == 2 else up)
-  return np.stack(out)
-
-
 def scale_of(hr: np.ndarray, lr: np.ndarray) -> int:
   """The upscaling factor H / h of batches hr [N, H, W, C] and lr [N, h, w, C]."""
   return hr.shape[1] // lr.shape[1]
@@ -104,7 +94,7 @@ class Pairs:
     self.scorer = scorer
 
   def bicubic(self) -> np.ndarray:
-    return bicubic_up(self.lr, self.hr.shape[1:3])
+    return bicubic_resize(self.lr, self.hr.shape[1:3])
 
 
 class OutputsTap:
@@ -123,7 +113,7 @@ class OutputsTap:
     """{name: fn(outputs, hr), "bicubic/<name>": fn(bicubic, hr)} over the images seen."""
     outputs = np.concatenate(self.kept)
     hr = self.pairs.hr[:len(outputs)]
-    bicubic = bicubic_up(self.pairs.lr[:len(outputs)], hr.shape[1:3])
+    bicubic = bicubic_resize(self.pairs.lr[:len(outputs)], hr.shape[1:3])
     border = self.pairs.scale
     return {name: fn(outputs, hr, border=border), f"bicubic/{name}": fn(bicubic, hr, border=border)}
 

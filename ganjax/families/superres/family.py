@@ -71,6 +71,7 @@ def esrgan_defaults() -> dict:
       g_blocks=23,  # Sec. 4.1: 23 RRDBs
       pretrain="l1",  # Sec. 4.1: the PSNR-oriented model is trained with L1 first
       content="features", preactivation=True,  # Sec. 3.3: features before activation
+      feature_scale=1.0,  # their code: the VGG19 conv5_4 distance unscaled (perceptual weight 1)
       content_weight=1.0, adv_weight=5e-3, l1_weight=1e-2,  # Sec. 4.1: lambda = 5e-3, eta = 1e-2
       ema=True)  # EMA of G, as Real-ESRGAN's code (Wang et al. 2021) trains it (decay config.ema_decay)
   d["loss"] = "relativistic_average"  # Sec. 3.2: RaGAN, D_Ra(x_r, x_f) = sigmoid(C(x_r) - E[C(x_f)])
