@@ -3,7 +3,8 @@ r"""Trains a GAN from a config file.
   python experiments/train.py --config=experiments/configs/dcgan_fashion_mnist.py --workdir=DIR \
       --config.num_train_steps=2000 --config.batch_size=32 --config.seed=0
 
-Rerunning with the same --workdir resumes from its newest checkpoint. Several hosts: start one
+Rerunning with the same --workdir resumes from its newest checkpoint. SIGTERM or Ctrl-C saves the
+step reached and exits with status 75 (ganjax/train/preemption.py). Several hosts: start one
 process per host with --coordinator_address=HOST0:PORT --num_processes=N --process_id=I (or the
 JAX_* environment variables, or nothing where JAX detects the cluster).
 """
@@ -22,6 +23,7 @@ from ganjax.reporting import quiet_library_logs  # noqa: E402
 from ganjax.runtime import apply_process_settings  # noqa: E402
 from ganjax.train.config_file import check_config_argv  # noqa: E402
 from ganjax.train.loop import train_and_evaluate  # noqa: E402
+from ganjax.train.preemption import PREEMPTED_EXIT_CODE, Preempted  # noqa: E402
 
 _CONFIG = config_flags.DEFINE_config_file("config", None, "Experiment config file.",
                                           lock_config=True)
@@ -43,6 +45,9 @@ def main(argv):
   logging.info("Config:\n%s", _CONFIG.value)
   try:
     train_and_evaluate(_CONFIG.value, _WORKDIR.value)
+  except Preempted as e:  # SIGTERM / SIGINT: the step reached is saved (ganjax/train/preemption.py)
+    print(f"ganjax: {e}", file=sys.stderr)
+    sys.exit(PREEMPTED_EXIT_CODE)
   except GanjaxError as e:
     sys.exit(f"ganjax: {type(e).__name__}: {e}")
 

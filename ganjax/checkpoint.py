@@ -81,6 +81,7 @@ class Checkpointer:
     try:
       saved = self.manager.save(step, args=ocp.args.Composite(**args), force=True)
       faults.maybe_kill("kill_in_save", step)
+      faults.maybe_signal("term_in_save", step)
       self.manager.wait_until_finished()  # surfaces write errors here, not at a later save
     except OSError as e:
       raise CheckpointError(

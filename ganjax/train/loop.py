@@ -30,6 +30,7 @@ from ganjax.inference.grids import declared_grids, render_grid, training_layout
 from ganjax.train.dispatch import plan_blocks, stage_block
 from ganjax.train import config_history
 from ganjax.train.experiment import build_experiment
+from ganjax.train.preemption import Preempted, PreemptionWatch
 from ganjax.inference.translation import translation_grid
 from ganjax.workdir_lock import WorkdirLock
 
@@ -87,13 +88,14 @@ def train_and_evaluate(config, workdir: str) -> GANState:
   exp = build_experiment(config, workdir)  # validates before any data or compilation
   lock = WorkdirLock(workdir).acquire() if jax.process_index() == 0 else None
   try:
-    return _train(exp, config, workdir)
+    with PreemptionWatch() as watch:  # SIGTERM / SIGINT: save the step reached, raise Preempted
+      return _train(exp, config, workdir, watch)
   finally:
     if lock is not None:
       lock.release()
 
 
-def _train(exp, config, workdir: str) -> GANState:
+def _train(exp, config, workdir: str, watch: PreemptionWatch) -> GANState:
   # config.dataset.subset: train on a fixed subset of this many examples (limited-data runs).
   source = training_subset(data_source(config.dataset, "train"), config.dataset.get("subset"))
   # config.dataset.class_balanced: batches with an equal share of each class.
@@ -160,6 +162,12 @@ def _train(exp, config, workdir: str) -> GANState:
           _check_tripped(state, ckpt, max_bad)
           ckpt.save(done, state, feed.data_state(), force=done == total)
           writer.flush()  # everything logged up to a checkpoint survives a kill after it
+        faults.maybe_preempt(done)
+        if done < total and watch.requested(done):
+          _check_tripped(state, ckpt, max_bad)
+          ckpt.save(done, state, feed.data_state(), force=True)  # no-op if saved above
+          writer.flush()
+          raise Preempted(done, ckpt.directory, watch.received)
         evaluator.maybe_evaluate(done, total, state, writer)
         faults.maybe_kill("kill_after_step", done)
         bar.update(n)
