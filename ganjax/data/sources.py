@@ -18,7 +18,7 @@ import tensorflow_datasets as tfds
 from ganjax.data import builders, emoji, padding, schema, superres, translation, voxels
 from ganjax.data.pipeline import DomainSources
 from ganjax.data.schema import Field
-from ganjax.errors import DataFormatError, DatasetNotFoundError
+from ganjax.errors import ConfigError, DataFormatError, DatasetNotFoundError
 from ganjax.registry import Registry
 
 
@@ -212,7 +212,7 @@ def _builder(spec: DatasetSpec, data_dir: str | None):
 
 def check_source(name: str, source_dir: str | None) -> None:
   """Raises DatasetNotFoundError naming the fix when a dataset's raw files are absent."""
-  spec = DATASETS.get(name)
+  spec = dataset_spec(name)
   if spec.check_source is None:
     return
   directory = source_dir or spec.default_source_dir
@@ -226,7 +226,7 @@ def check_source(name: str, source_dir: str | None) -> None:
 
 def prepare(dataset_cfg: Any):
   """Prepares (once) and returns the tfds builder for `dataset_cfg`."""
-  spec = DATASETS.get(dataset_cfg.name)
+  spec = dataset_spec(dataset_cfg.name, dataset_cfg.get("data_dir"))
   builder = _builder(spec, dataset_cfg.get("data_dir"))
   if not builder.is_prepared():
     check_source(dataset_cfg.name, dataset_cfg.get("source_dir"))
@@ -302,7 +302,7 @@ def data_source(dataset_cfg: Any, split: str):
   image datasets, {"point": float32 [2], "label": int} for toy mixtures, {"source", "target",
   "label"} for paired data (the spec's kind). For unpaired data, split "train" or "test" gives a
   DomainSources of the domains' splits and "test_a" (etc.) one domain's images."""
-  spec = dataset_spec(dataset_cfg.name)
+  spec = dataset_spec(dataset_cfg.name, dataset_cfg.get("data_dir"))
   builder = prepare(dataset_cfg)
   if spec.domains and split in ("train", "test"):
     return DomainSources({d: data_source(dataset_cfg, f"{split}_{d}") for d in spec.domains})
@@ -313,5 +313,18 @@ def data_source(dataset_cfg: Any, split: str):
   return InMemorySource(source) if spec.in_memory else source
 
 
-def dataset_spec(name: str) -> DatasetSpec:
-  return DATASETS.get(name)
+def dataset_spec(name: str, data_dir: str | None = None) -> DatasetSpec:
+  """The spec of a shipped dataset, or of a user's folder prepared by
+  experiments/prepare_dataset.py (looked for in `data_dir`, then tfds' default data dir)."""
+  if name in DATASETS:
+    return DATASETS.get(name)
+  from ganjax.data.image_folder import folder_spec
+  spec = folder_spec(name, data_dir) if isinstance(name, str) else None
+  if spec is None:
+    try:
+      DATASETS.get(name)
+    except ConfigError as e:
+      raise ConfigError(f"{e} Or prepare a folder of your own images under that name: python "
+                        f"experiments/prepare_dataset.py --source=DIR --name={name} "
+                        f"--resolution=R (docs/datasets.md).") from None
+  return spec

@@ -167,7 +167,7 @@ def build_experiment(config, workdir: str | None = None) -> Experiment:
   mesh = parallel.make_mesh(rt.num_devices or None, rt.model_parallel)
   parallel.check_batch_divisible(config.batch_size, mesh)
   axis = parallel.DATA_AXIS if rt.parallelism == "pmap" else None
-  spec = dataset_spec(config.dataset.name)
+  spec = dataset_spec(config.dataset.name, config.dataset.get("data_dir"))
   dtype = config.get("dtype", "float32")
   layers = layer_set(rt.layers, conv_kernels=rt.conv_kernels, dtype=dtype, axis_name=axis)
   family = build_family(config, BuildContext(spec=spec, layers=layers, dtype=jax.numpy.dtype(dtype),

@@ -7,7 +7,7 @@ import os
 
 from ganjax.objectives.augment import validate_augment
 from ganjax.backends import CONV_KERNELS, LAYER_CHOICES
-from ganjax.data.sources import DATASETS
+from ganjax.data.sources import dataset_spec
 from ganjax.errors import ConfigError
 from ganjax.families import FAMILIES, load_builtin
 from ganjax.runtime.host_memory import HOST_MEMORY_MODES
@@ -83,7 +83,7 @@ def validate_config(config, workdir: str | None = None) -> None:
     if field in config:
       _positive_int(config, field, minimum=0)
   validate_runtime(config)
-  spec = DATASETS.get(config.dataset.name)
+  spec = dataset_spec(config.dataset.name, config.dataset.get("data_dir"))
   balanced = config.dataset.get("class_balanced", False)
   if not isinstance(balanced, bool):
     raise ConfigError(f"config.dataset.class_balanced must be True or False, got {balanced!r}.")
