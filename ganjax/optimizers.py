@@ -11,7 +11,10 @@ to 0 over decay_steps more: pix2pix's and CycleGAN's "linear" policy; counted in
 updates, which the checkpointed optimizer state holds, so a resumed run continues the schedule),
 and `start_step` (the first start_step updates leave the parameters unchanged and the optimizer's
 own state untouched, so its moments start fresh at update start_step: a critic that joins a
-two-stage game late, SRGAN's after its MSE pretraining; counted in updates, checkpointed alike).
+two-stage game late, SRGAN's after its MSE pretraining; counted in updates, checkpointed alike),
+and `skip_zero_grads` (an update whose gradient is exactly zero everywhere leaves the parameters
+and the optimizer's state untouched: a phase that switches itself off inside the compiled step by
+zeroing its loss, 3D-GAN's adaptive critic, ganjax/families/gan3d/).
 """
 
 from __future__ import annotations
@@ -61,7 +64,22 @@ def build_optimizer(cfg: Mapping[str, Any]) -> optax.GradientTransformation:
       raise ConfigError(f"optimizer start_step must be an integer >= 0 or None, got {start!r}.")
     if start:
       tx = optax.transforms.conditionally_mask(tx, lambda count: count >= start)
+  if cfg.get("skip_zero_grads", False):
+    tx = skip_zero_grads(tx)
   return tx
+
+
+def skip_zero_grads(inner: optax.GradientTransformation) -> optax.GradientTransformation:
+  """`inner`, except that an all-zero gradient gives a zero update and keeps `inner`'s state (Adam's
+  moments and count), so the parameters stay bit for bit; decided inside the compiled step."""
+
+  def update(grads, state, params=None):
+    live = jnp.any(jnp.stack([jnp.any(g != 0) for g in jax.tree.leaves(grads)]))
+    updates, new_state = inner.update(grads, state, params)
+    updates = jax.tree.map(lambda u: jnp.where(live, u, jnp.zeros_like(u)), updates)
+    return updates, jax.tree.map(lambda n, o: jnp.where(live, n, o), new_state, state)
+
+  return optax.GradientTransformation(inner.init, update)
 
 
 def learning_rate_schedule(cfg: Mapping[str, Any]):
