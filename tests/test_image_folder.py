@@ -113,6 +113,19 @@ def test_pixels_after_alpha_exif_and_bit_depth(folder):
   assert read("tiny.png", upscale=True).image.shape == (32, 32, 3)
 
 
+def test_stylegan2_auto_sizes_itself_as_stylegan2_ada_does():
+  """experiments/configs/stylegan2.py's rules against StyleGAN2-ADA's cfg 'auto' by hand."""
+  from experiments.configs.stylegan2 import auto_hyperparameters
+  hp = auto_hyperparameters(256)  # mb = min(4096 // 256, 32) = 16
+  assert (hp["batch_size"], hp["mbstd_group"], hp["channel_base"], hp["learning_rate"]) == (16, 4, 16384, 0.0025)
+  assert hp["r1_gamma"] == pytest.approx(0.0002 * 256 ** 2 / 16)  # 0.8192
+  assert hp["ema_half_life_kimg"] == 5.0 and hp["ema_decay"] == pytest.approx(0.5 ** (16 / 5000))
+  assert auto_hyperparameters(64)["batch_size"] == 32 and auto_hyperparameters(64)["r1_gamma"] == pytest.approx(0.0256)
+  big = auto_hyperparameters(1024)
+  assert (big["batch_size"], big["channel_base"], big["learning_rate"]) == (4, 32768, 0.002)
+  assert auto_hyperparameters(64, devices=8)["batch_size"] == 64  # 8 * 32, capped at 64
+
+
 def test_bad_folders_and_options_get_one_line_naming_the_fix(folder, tmp_path):
   with pytest.raises(DatasetNotFoundError, match="no such directory"):
     plan_folder(str(tmp_path / "absent"), resolution=32)
@@ -132,7 +145,7 @@ def test_bad_folders_and_options_get_one_line_naming_the_fix(folder, tmp_path):
 
 
 @pytest.mark.slow
-def test_prepared_folder_trains_resumes_and_samples_by_name(folder, tmp_path, digits_config):
+def test_prepared_folder_trains_resumes_and_samples_by_name(folder, tmp_path, monkeypatch):
   import jax
   from ganjax.train.experiment import build_experiment
   from ganjax.train.loop import train_and_evaluate
@@ -175,6 +188,15 @@ def test_prepared_folder_trains_resumes_and_samples_by_name(folder, tmp_path, di
   images = exp.sample(state, jax.random.key(0), 3, cond={"label": np.array([0, 1, 2])})
   assert images.shape == (3, 32, 32, 3)
   assert os.path.isfile(os.path.join(workdir, "samples", "step_0000004.png"))
+  # StyleGAN2 sized from the prepared folder (32 px) by --config=experiments/configs/stylegan2.py:NAME
+  from experiments.configs import stylegan2
+  with monkeypatch.context() as m:
+    m.setenv("TFDS_DATA_DIR", data_dir)
+    sg2 = stylegan2.get_config("my_garments")
+  assert (sg2.batch_size, sg2.regularizers.r1.weight, sg2.model.channel_base) == (32, pytest.approx(0.0064), 16384)
+  sg2.dataset.data_dir = data_dir
+  sg2.model.update(dict(channel_base=256, channel_max=32))  # built, not compiled
+  assert build_experiment(sg2).data_shape == (32, 32, 3)
   with pytest.raises(ConfigError, match="prepare_dataset.py --source=DIR --name=not_prepared"):
     cfg.dataset.name = "not_prepared"
     build_experiment(cfg)
