@@ -16,6 +16,9 @@ A two-stage game needs optimizers.d.start_step == model.mse_steps (objective.py 
 
 from __future__ import annotations
 
+import jax.numpy as jnp
+import numpy as np
+
 from ganjax.errors import ConfigError
 from ganjax.families import FAMILIES, BuildContext
 from ganjax.families.assembly import game
@@ -96,6 +99,14 @@ def _content_network(hp, ctx):
   return net, load
 
 
+def shift_invariant(loss) -> bool:
+  """Whether both terms of `loss(real, fake)` are unchanged when every logit moves by one
+  constant (the relativistic losses): then D's output bias has nothing to learn."""
+  rng = np.random.default_rng(0)
+  r, f = jnp.asarray(rng.normal(size=8)), jnp.asarray(rng.normal(size=8))
+  return bool(np.allclose(np.asarray(loss(r, f)), np.asarray(loss(r + 3.0, f + 3.0)), atol=1e-6))
+
+
 def _check_start(config, mse_steps: int) -> None:
   start = config.optimizers.get("d", {}).get("start_step", None)
   if mse_steps and start != mse_steps:
@@ -124,19 +135,21 @@ def _build(config, ctx: BuildContext, defaults: dict, rrdb: bool):
   adversarial = flag(hp, "model.adversarial")
   lr = ctx.spec.example("lr")
   networks, players, inputs, frozen = {"g": g}, {"g": ("g",)}, {"g": (lr,)}, {}
-  options = dict(pretrain=one_of(hp, "model.pretrain", PRETRAIN))
+  options = dict(pretrain=one_of(hp, "model.pretrain", PRETRAIN), axis_name=ctx.axis_name)
   if adversarial:
     mse_steps = number(hp, "model.mse_steps", integer=True, minimum=0)
     _check_start(config, mse_steps)
+    loss = loss_from_config(hp)
     networks["d"] = VGGCritic(widths(hp, "model.d_features"), number(hp, "model.d_dense", integer=True),
-                              ctx.axis_name, ctx.dtype, ctx.layers)
+                              ctx.axis_name, ctx.dtype, ctx.layers,
+                              logit_bias=not shift_invariant(loss))
     players["d"], inputs["d"] = ("d",), (ctx.spec.example("hr"),)
     content = _content_network(hp, ctx)
     if content is not None:
       networks["content"], frozen["content"] = content
       inputs["content"] = (ctx.spec.example("hr"),)
     options.update(
-        loss=loss_from_config(hp), adversarial=True, mse_steps=mse_steps,
+        loss=loss, adversarial=True, mse_steps=mse_steps,
         content=hp.model.content,
         content_weight=float(number(hp, "model.content_weight", minimum=0)),
         l1_weight=float(number(hp, "model.l1_weight", minimum=0)),

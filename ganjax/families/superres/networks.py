@@ -124,6 +124,9 @@ class VGGCritic(nn.Module):
   axis_name: str | None = None
   dtype: jnp.dtype = jnp.float32
   layers: Layers = PLAIN
+  # False for losses blind to a shift of every logit (RaGAN): the bias's gradient is then float
+  # rounding alone, which Adam turns into full-size steps (ganjax/nn/layers.py says the same).
+  logit_bias: bool = True
 
   @nn.compact
   def __call__(self, x: jax.Array, *, train: bool) -> DOutput:
@@ -139,7 +142,7 @@ class VGGCritic(nn.Module):
         x, first = nn.leaky_relu(x, 0.2), False
     x = nn.leaky_relu(self.layers.dense(self.dense, dtype=self.dtype, name="dense")(
         x.reshape(x.shape[0], -1)), 0.2)
-    logits = self.layers.dense(1, dtype=self.dtype, name="logit")(x)[:, 0]
+    logits = self.layers.dense(1, use_bias=self.logit_bias, dtype=self.dtype, name="logit")(x)[:, 0]
     return DOutput(logits=logits.astype(jnp.float32))
 
 

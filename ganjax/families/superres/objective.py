@@ -59,6 +59,7 @@ class SuperResObjective:
   l1_weight: float = 0.0
   adv_weight: float = 1e-3
   feature_scale: float = 1.0 / 12.75
+  axis_name: str | None = None
   techniques: tuple = ()
   cond_fields = ("lr",)  # the Conditioned capability: samples are G(cond["lr"])
   required_cond = ("lr",)
@@ -77,9 +78,16 @@ class SuperResObjective:
     return jnp.logical_and(self.adversarial, state.step >= self.mse_steps)
 
   def _critic(self, state: GANState, hr, fake, params=None):
-    """D's logits on hr and fake ([B] each) from one train-mode call, and D's collections."""
+    """D's logits on hr and fake ([B] each) from one train-mode call, and D's collections. Under
+    shard_map (axis_name) the logits of every device's block are gathered, so losses with batch
+    statistics (RaGAN's E[C(x_f)], E[C(x_r)]) read the global batch as on one device; each device
+    then computes the same loss, and the step's pmean of the gradients (all_gather's transpose sums
+    the identical cotangents) gives the one-device gradient."""
     out, cols = self.nets.apply(state, "d", jnp.concatenate([hr, fake]), params=params, train=True)
     real_logits, fake_logits = jnp.split(logits_of(out), 2)
+    if self.axis_name is not None:
+      gather = lambda x: jax.lax.all_gather(x, self.axis_name, tiled=True)
+      real_logits, fake_logits = gather(real_logits), gather(fake_logits)
     return real_logits, fake_logits, cols
 
   def _content(self, state: GANState, fake, hr) -> jax.Array:
