@@ -55,6 +55,11 @@ class _Run:
   def config(self):
     return ml_collections.ConfigDict({"model": {"name": self.name}})
 
+  @property
+  def spec(self):  # the super-resolution metrics look for a low-resolution field
+    from ganjax.data.sources import dataset_spec
+    return dataset_spec("fashion_mnist")
+
 
 def _run(objective, name="stub"):
   return Source(exp=_Run(objective, name))
@@ -62,7 +67,8 @@ def _run(objective, name="stub"):
 
 def test_every_metric_declares_what_it_reads_and_the_defaults_follow():
   assert [m.name for m in METRICS.in_order()] == ["fid", "kid", "is", "pr", "dc", "ifid", "cacc",
-                                                  "code_acc", "ppl", "translation"]
+                                                  "code_acc", "ppl", "translation", "psnr", "ssim",
+                                                  "bicubic"]  # the last three: super-resolution
   assert all(m.reads and callable(m.compute) for m in METRICS.in_order())
   files = Source(samples=True)
   assert default_metrics(files) == ["fid", "kid", "is", "pr"]
