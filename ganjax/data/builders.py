@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 import tensorflow_datasets as tfds
 
-from ganjax.data.idx import find_idx_file, read_idx
+from ganjax.data.idx import read_idx_split
 from ganjax.data.padding import pad_to_32
 from ganjax.data.mixtures import MIXTURES
 
@@ -66,8 +66,7 @@ class IdxImages(tfds.core.GeneratorBasedBuilder):
             for split, stems in IDX_STEMS.items()}
 
   def _generate_examples(self, directory, image_stem, label_stem):
-    images = read_idx(find_idx_file(directory, image_stem))
-    labels = read_idx(find_idx_file(directory, label_stem))
+    images, labels = read_idx_split(directory, image_stem, label_stem)
     if self.builder_config.name in self.PADDED:
       images = pad_to_32(images[..., None])[..., 0]
     for i, (image, label) in enumerate(zip(images, labels)):

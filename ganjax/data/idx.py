@@ -38,3 +38,9 @@ def read_idx(path: str) -> np.ndarray:
     raise DataFormatError(f"{path} is truncated or corrupt: header says {shape} "
                           f"({expected} bytes) but {len(data) - offset} bytes follow.")
   return np.frombuffer(data, dtype, offset=offset).reshape(shape)
+
+
+def read_idx_split(directory: str, image_stem: str, label_stem: str) -> tuple[np.ndarray, np.ndarray]:
+  """(images uint8 [N, H, W], labels int64 [N]) of one MNIST-format split in `directory`."""
+  return (read_idx(find_idx_file(directory, image_stem)),
+          read_idx(find_idx_file(directory, label_stem)).astype(np.int64))

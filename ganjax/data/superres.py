@@ -15,7 +15,7 @@ import numpy as np
 import tensorflow_datasets as tfds
 
 from ganjax.data.builders import FASHION_MNIST_CLASSES, IDX_STEMS
-from ganjax.data.idx import find_idx_file, read_idx
+from ganjax.data.idx import read_idx_split
 from ganjax.images import bicubic_resize
 
 SCALE = 4
@@ -40,8 +40,7 @@ class FashionMnistSr4(tfds.core.GeneratorBasedBuilder):
             for split, stems in IDX_STEMS.items()}
 
   def _generate_examples(self, directory, image_stem, label_stem):
-    images = read_idx(find_idx_file(directory, image_stem))
-    labels = read_idx(find_idx_file(directory, label_stem))
+    images, labels = read_idx_split(directory, image_stem, label_stem)
     for i, (image, label) in enumerate(zip(images, labels)):
       hr = image[..., None]
       yield i, {"hr": hr, "lr": bicubic_resize(hr[None], (LR_SIZE, LR_SIZE))[0], "label": int(label)}

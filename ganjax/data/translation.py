@@ -15,7 +15,7 @@ import numpy as np
 import tensorflow_datasets as tfds
 
 from ganjax.data.builders import FASHION_MNIST_CLASSES, IDX_STEMS
-from ganjax.data.idx import find_idx_file, read_idx
+from ganjax.data.idx import read_idx_split
 from ganjax.data.padding import SIZE, pad_to_32
 
 DOMAIN_CLASSES = {
@@ -31,9 +31,7 @@ def edge_map(image: np.ndarray) -> np.ndarray:
 
 
 def _read_split(directory: str, split: str) -> tuple[np.ndarray, np.ndarray]:
-  image_stem, label_stem = IDX_STEMS[split]
-  return (read_idx(find_idx_file(directory, image_stem)),
-          read_idx(find_idx_file(directory, label_stem)).astype(np.int64))
+  return read_idx_split(directory, *IDX_STEMS[split])
 
 
 def _image_tensor():
