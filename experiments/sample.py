@@ -2,6 +2,10 @@ r"""Writes samples of a trained GAN from its workdir's newest checkpoint.
 
   python experiments/sample.py --workdir=DIR --num=N --out=samples.npy   # uint8 [N, H, W, C]
   python experiments/sample.py --workdir=DIR --num=64 --out=grid.png     # one PNG grid
+  python experiments/sample.py --workdir=DIR --num=16 --out=shapes/      # gan3d: one .obj mesh each
+
+A .npy holds the samples in the dataset's stored form: uint8 [N, H, W, C] images, uint8 0 / 1
+[N, D, H, W, 1] voxel grids (occupied from 0.5), float32 points.
 
 Fixing a code (checked against the run's model before sampling):
 
@@ -52,7 +56,8 @@ from ganjax.train.restore import write_samples  # noqa: E402
 _WORKDIR = flags.DEFINE_string("workdir", None, "Training workdir (holds config.json and checkpoints/).")
 _NUM = flags.DEFINE_integer("num", None, "Number of samples (default 64); with --grid, the "
                             "columns per row (default 10).")
-_OUT = flags.DEFINE_string("out", None, "Output file: .npy (uint8 NHWC array) or .png (grid).")
+_OUT = flags.DEFINE_string("out", None, "Output: .npy (the dataset's stored form: uint8 NHWC "
+                            "images), .png (grid), or DIR/ (one file per sample, e.g. .obj meshes).")
 _EMA = flags.DEFINE_bool("ema", True, "Sample with the EMA generator weights.")
 _SEED = flags.DEFINE_integer("seed", 0, "Seed of the latent codes.")
 _STEP = flags.DEFINE_integer("step", None, "Checkpoint step (default: newest).")

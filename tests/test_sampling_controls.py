@@ -219,6 +219,20 @@ def test_write_samples_flags_write_the_requested_shapes(workdirs, tmp_path):
     write_samples(dcgan, str(tmp_path / "g.png"), grid="classes")
   with pytest.raises(ConfigError, match=r"--label=10 is outside \[0, 10\)"):
     write_samples(cgan, out, label=10)
+  with pytest.raises(ConfigError, match=r"one file per sample.*lacks export"):
+    write_samples(cgan, str(tmp_path / "meshes") + "/")  # only a family that Exports writes files
+
+
+def test_a_plain_png_holds_the_same_samples_as_the_npy(workdirs, tmp_path):
+  """--out=x.png without a grid draws the samples --out=x.npy holds (same seed), pixel for pixel:
+  uint8 samples are not converted a second time (which saturated every pixel to white)."""
+  from ganjax.images import image_grid
+  npy, png = str(tmp_path / "s.npy"), str(tmp_path / "s.png")
+  write_samples(workdirs["cgan"], npy, num=6, seed=3)
+  write_samples(workdirs["cgan"], png, num=6, seed=3)
+  samples = np.load(npy)
+  assert samples.std() > 0  # an untrained G's samples are not one grey
+  np.testing.assert_array_equal(np.asarray(Image.open(png)), image_grid(samples)[..., 0])
 
 
 def test_sample_cli_writes_a_class_grid(workdirs, tmp_path):

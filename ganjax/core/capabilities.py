@@ -20,6 +20,8 @@ sees names the family, the capability and what its objective lacks:
                noise, *, ema) -> images; `noise_dim` (StyleGAN2's mixing grids and PPL).
   Renders      render(samples) -> images [n, H, W, C] float32 in [-1, 1]: how samples that are not
                images (voxels, point sets) are drawn in grids.
+  Exports      export(samples, directory) -> [paths]: writes each sample (in its dataset's stored
+               form) as a file other tools open (voxels: .obj meshes); `sample.py --out=DIR/`.
   Grids        `grids`: the grids it draws, first the training loop's ("classes", "samples",
                "translation", ...; () for none); without it they follow from the capabilities
                above (ganjax/inference/grids.py `declared_grids`).
@@ -97,6 +99,11 @@ class Renders(Protocol):
 
 
 @runtime_checkable
+class Exports(Protocol):
+  def export(self, samples, directory: str) -> list: ...  # one file per sample in `directory`
+
+
+@runtime_checkable
 class Grids(Protocol):
   grids: tuple[str, ...]  # the grids it draws, first the training loop's (ganjax/inference/grids.py)
 
@@ -112,7 +119,7 @@ def progress_metrics(objective) -> tuple[str, ...]:
 
 
 CAPABILITIES = {"sample": Sampler, "cond": Conditioned, "render": Renders, "codes": CodeSampler,
-                "conditional": Conditional,
+                "conditional": Conditional, "export": Exports,
                 "truncation": Truncatable, "translate": Translator, "encode": Encoder,
                 "style space": StyleSpace}
 

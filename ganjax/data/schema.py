@@ -91,6 +91,20 @@ class Field:
       return data.astype(np.float32) / 127.5 - 1.0
     return data.astype(np.dtype(self.dtype))
 
+  def to_stored(self, values) -> np.ndarray:
+    """Model-batch values -> this field's stored form (what its dataset holds and `check`
+    accepts): uint8 0..255 for "unit" fields (from [-1, 1], clipped), integer fields rounded half
+    up and clipped to `range` (voxel occupancies in [0, 1] -> 0 / 1, occupied from 0.5), others
+    cast."""
+    v = np.asarray(values)
+    dtype = np.dtype(self.stored_dtype)
+    if self.encoding == "unit":
+      v = (v.astype(np.float32) + 1.0) * 127.5
+      return np.clip(np.round(v), 0, 255).astype(np.uint8)
+    if np.issubdtype(dtype, np.integer) and not np.issubdtype(v.dtype, np.integer):
+      v = np.clip(np.floor(v.astype(np.float64) + 0.5), *self.range)
+    return v.astype(dtype)
+
 
 def _same_kind(got: np.dtype, want: np.dtype) -> bool:
   """Labels and token ids may be stored as any integer type (tfds' ClassLabel reads int64)."""

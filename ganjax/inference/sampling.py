@@ -20,7 +20,6 @@ from ganjax.core.state import GANState
 from ganjax.data.pipeline import read_examples
 from ganjax.data.sources import data_source
 from ganjax.errors import ConfigError, DataFormatError
-from ganjax.images import to_uint8
 
 
 _JITTED: dict[tuple[int, str], Any] = {}  # (id(exp), what) -> jitted fn, dropped with the experiment
@@ -103,18 +102,24 @@ def load_cond_file(exp, path: str) -> dict:
 
 
 def as_images(exp, samples):
-  """Samples as images [n, H, W, C] in [-1, 1] for a grid: themselves when they are images, the
-  family's rendering when it Renders, else None (nothing to draw)."""
+  """Samples (model values [n, *data_shape], or the stored form `iter_samples` yields) as images
+  [n, H, W, C] in [-1, 1] for a grid: themselves when they are images, the family's rendering
+  when it Renders, else None (nothing to draw)."""
+  samples = np.asarray(samples)
+  field = exp.spec.primary
+  if samples.dtype == np.dtype(field.stored_dtype) and samples.dtype != np.dtype(field.dtype):
+    samples = field.convert(samples)
   if supports(exp.objective, Renders):
     return exp.objective.render(samples)
-  return samples if len(exp.data_shape) == 3 else None
+  return samples if field.role in ("image", "lowres", "domain") and samples.ndim == 4 else None
 
 
 def iter_samples(exp, state: GANState, num: int, *, ema: bool = True, seed: int = 0,
                  batch_size: int = 256, fix: dict | None = None, truncation: float | None = None,
                  cond: Mapping | None = None):
-  """Yields num samples in batches of up to `batch_size`: uint8 [b, *data_shape] (images) or
-  float32 (non-image data). Only one batch is in host memory at a time. `fix`: scalar codes
+  """Yields num samples in batches of up to `batch_size`, in the stored form of the dataset's
+  primary field (`Field.to_stored`): uint8 [b, H, W, C] images, uint8 0 / 1 voxel grids, float32
+  points. Only one batch is in host memory at a time. `fix`: scalar codes
   every sample shares ({"label": 3}; ganjax/inference/grids.py `sample_fix`); truncation: psi
   (`check_truncation`); cond: model-batch conditioning [num, ...] per field (or scalars),
   sliced with the batches (`cond_from_arrays`, `dataset_cond`)."""
@@ -128,15 +133,15 @@ def iter_samples(exp, state: GANState, num: int, *, ema: bool = True, seed: int 
     if cond is not None:
       kwargs["cond"] = {k: v[s:s + b] if np.ndim(v) else v for k, v in cond.items()}
     out = jax.device_get(exp.sample(state, jax.random.fold_in(key, i), b, ema=ema, **kwargs))
-    yield to_uint8(out) if len(exp.data_shape) == 3 else out
+    yield exp.spec.primary.to_stored(out)
 
 
 def draw_samples(exp, state: GANState, num: int, *, ema: bool = True, seed: int = 0,
                  batch_size: int = 256, fix: dict | None = None,
                  truncation: float | None = None, cond: Mapping | None = None) -> np.ndarray:
-  """num samples as uint8 [num, *data_shape] (images) or float32 (non-image data)."""
+  """num samples [num, *data_shape] in the primary field's stored form (`iter_samples`)."""
   chunks = list(iter_samples(exp, state, num, ema=ema, seed=seed, batch_size=batch_size, fix=fix,
                              truncation=truncation, cond=cond))
   if not chunks:
-    return np.zeros((0, *exp.data_shape), np.uint8 if len(exp.data_shape) == 3 else np.float32)
+    return np.zeros((0, *exp.data_shape), np.dtype(exp.spec.primary.stored_dtype))
   return np.concatenate(chunks)

@@ -12,6 +12,7 @@ import numpy as np
 from absl import logging
 
 from ganjax.checkpoint import Checkpointer
+from ganjax.core.capabilities import Exports, require
 from ganjax.core.state import GANState
 from ganjax.errors import CheckpointError, ConfigError
 from ganjax.images import image_grid, save_png, to_uint8
@@ -52,7 +53,9 @@ def write_samples(workdir: str, out: str, *, num: int | None = None, ema: bool =
                   code: int | None = None, grid: str | None = None,
                   rows: int | None = None, truncation: float | None = None,
                   cond: str | None = None) -> tuple[str, tuple[int, ...]]:
-  """Writes samples to `out` (.npy array or .png grid); returns (path, array shape).
+  """Writes samples to `out` (.npy array in the dataset's stored form, .png grid, or a directory
+`out/` of one file per sample for a family that Exports, e.g. 3-D meshes); returns (path, array
+shape).
 
   num: samples (default 64), or with `grid` the columns per row (default 10; --grid=codes: one
   per categorical value). label / code: the class / InfoGAN categorical code every sample uses.
@@ -67,9 +70,11 @@ def write_samples(workdir: str, out: str, *, num: int | None = None, ema: bool =
   checkpoint is read."""
   if num is not None and num <= 0:
     raise ConfigError(f"--num must be positive, got {num}.")
-  ext = os.path.splitext(out)[1].lower()
-  if ext not in (".npy", ".png"):
-    raise ConfigError(f"--out must end in .npy or .png, got {out!r}.")
+  to_dir = out.endswith(("/", os.sep)) or os.path.isdir(out)
+  ext = "/" if to_dir else os.path.splitext(out)[1].lower()
+  if ext not in (".npy", ".png", "/"):
+    raise ConfigError(f"--out must end in .npy or .png, or be a directory (ending in /), got "
+                      f"{out!r}.")
   if grid is not None and grid not in GRIDS:
     raise ConfigError(f"--grid must be one of {', '.join(GRIDS)}; got {grid!r}.")
   if grid is not None and ext != ".png":
@@ -77,6 +82,9 @@ def write_samples(workdir: str, out: str, *, num: int | None = None, ema: bool =
   if grid is None and rows is not None:
     raise ConfigError("--rows goes with --grid=codes or --grid=interpolate.")
   exp = build_experiment(load_config(workdir))
+  if to_dir:
+    require(exp, Exports, f"--out={out} (one file per sample)",
+            "a family that writes its samples as files (gan3d: .obj meshes); or write a .npy")
   conditioning = None
   if cond is not None:
     if grid is not None:
@@ -103,7 +111,7 @@ def write_samples(workdir: str, out: str, *, num: int | None = None, ema: bool =
     check_grid(exp, grid)
   layout = None if grid in (None, "mixing") else grid_layout(grid, exp, key, rows=rows, cols=num,
                                                              fix=fix)
-  parent = os.path.dirname(os.path.abspath(out))
+  parent = os.path.dirname(os.path.abspath(out.rstrip("/" + os.sep) if to_dir else out))
   if not os.path.isdir(parent):
     raise ConfigError(f"--out={out}: its directory {parent} does not exist; create it first (no "
                       f"directories are made for you).")
@@ -123,7 +131,12 @@ def write_samples(workdir: str, out: str, *, num: int | None = None, ema: bool =
   if ext == ".npy":
     np.save(out, samples)
     return out, samples.shape
-  images = samples if samples.dtype == np.uint8 else as_images(exp, samples)
+  if to_dir:
+    os.makedirs(out, exist_ok=True)  # its parent exists (checked above)
+    paths = exp.objective.export(samples, out)
+    logging.info("wrote %d files to %s", len(paths), out)
+    return out, samples.shape
+  images = as_images(exp, samples)
   if images is None:
     raise ConfigError(f"model {exp.config.model.name!r} makes samples of shape {exp.data_shape} "
                       f"and draws no picture of them (no Renders capability); write a .npy.")

@@ -19,7 +19,8 @@ one. Metric "d_updated" is 1 on the steps D trained, 0 on the others. threshold 
 on every step (the gate never shuts).
 
 Samples are occupancies [n, 32, 32, 32, 1] in (0, 1); `render` draws them as shaded isosurfaces
-(ganjax/inference/voxels.py), which the loop's sample grids and sample.py's PNGs use.
+(ganjax/inference/voxels.py), which the loop's sample grids and sample.py's PNGs use, and `export`
+writes them as .obj meshes (sample.py --out=DIR/; --out=v.npy writes uint8 0 / 1 grids).
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ import numpy as np
 
 from ganjax.core.state import GANState
 from ganjax.core.techniques import StatefulTechnique
-from ganjax.inference.voxels import render_voxels
+from ganjax.inference.voxels import render_voxels, write_objs
 from ganjax.objectives import AdversarialObjective
 
 TECHNIQUE = "adaptive_d"
@@ -93,3 +94,9 @@ class Gan3DObjective(AdversarialObjective):
   def render(samples):
     """occupancy [n, 32, 32, 32, 1] in [0, 1] -> images [n, 64, 64, 1] float32 in [-1, 1]."""
     return render_voxels(np.asarray(jax.device_get(samples)))
+
+  @staticmethod
+  def export(samples, directory: str) -> list[str]:
+    """occupancy [n, 32, 32, 32, 1] (uint8 0 / 1 or floats in [0, 1]) -> one Wavefront mesh per
+    sample, DIRECTORY/sample_00000.obj, ... (`sample.py --out=DIR/`)."""
+    return write_objs(directory, np.asarray(samples))
