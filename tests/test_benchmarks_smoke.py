@@ -38,6 +38,10 @@ SMOKE = {
     "families.py": (lambda t: ["--configs=dcgan_fashion_mnist", "--steps=2", "--num_samples=32",
                                f"--workdir_root={t}", "--grids="],
                     rf"^\| dcgan_fashion_mnist \| dcgan \| 0 \| 2 \| {NUMBER} \| {NUMBER} \|"),
+    "gan3d.py": (lambda t: ["--steps=2", "--num_samples=8", "--reference=16",
+                            "--set=model.g_features=8", "--set=model.d_features=4",
+                            "--set=model.latent_dim=8", "--set=batch_size=4", f"--workdir_root={t}"],
+                 rf"^\| gan3d \| 0 \| 2 \| \d+ \| {NUMBER} \| {NUMBER} \| {NUMBER} \|"),
     "inception_speed.py": (lambda t: ["--batch_size=2", "--batches=1", "--image_size=8"],
                            rf"timed {NUMBER} s: {NUMBER} images/s"),
     "kmeans_baseline.py": (lambda t: ["--dataset=digits", "--limit=100", "--seeds=0"],
@@ -71,7 +75,7 @@ SMOKE = {
                                  r'"steps_per_s": [\d.]+'),
 }
 # Scripts that train for more than a few seconds even at this size.
-SLOW = {"augment_ablation.py", "bigan_probe.py", "compare_peer.py", "families.py",
+SLOW = {"augment_ablation.py", "bigan_probe.py", "compare_peer.py", "families.py", "gan3d.py",
         "translation.py", "truncation_sweep.py"}
 
 # truncation_sweep.py scores a trained run with a truncatable sampler: one StyleGAN2 step at
