@@ -11,7 +11,8 @@ DATA_DIR/folder_images/NAME/1.0.0, then `ganjax_dataset.json` beside the version
 reads a dataset only once that file exists, so an interrupted preparation (tfds writes into an
 `incomplete.*` folder first) is never read as complete, and rerunning starts it again.
 
-`folder_spec(name, data_dir)` is the DatasetSpec of a prepared folder: schema {"image": uint8
+`folder_spec(name, data_dir)` holds the DatasetSpec fields of a prepared folder (sources.py builds
+the spec, so this module needs nothing of it): schema {"image": uint8
 [R, R, C], "label"} (no label field with --labels=none); no feature network is known for it.
 """
 
@@ -266,10 +267,10 @@ def folder_reader(name: str):
   return build
 
 
-def folder_spec(name: str, data_dir: str | None = None):
-  """The DatasetSpec of the prepared folder `name`, or None if there is none."""
+def folder_spec(name: str, data_dir: str | None = None) -> dict | None:
+  """The DatasetSpec fields of the prepared folder `name` (builder, num_classes, schema,
+  in_memory: ganjax/data/sources.py builds the spec), or None if there is none."""
   from ganjax.data import schema
-  from ganjax.data.sources import DatasetSpec
   found = read_metadata(name, data_dir)
   if found is None:
     return None
@@ -278,5 +279,5 @@ def folder_spec(name: str, data_dir: str | None = None):
   fields = [schema.image("image", (r, r, c))]
   if meta["class_names"]:
     fields.append(schema.label(len(meta["class_names"])))
-  return DatasetSpec(folder_reader(name), None, num_classes=len(meta["class_names"]),
-                     schema=tuple(fields), in_memory=sum(meta["splits"].values()) * r * r * c < 2**30)
+  return dict(builder=folder_reader(name), num_classes=len(meta["class_names"]),
+              schema=tuple(fields), in_memory=sum(meta["splits"].values()) * r * r * c < 2**30)

@@ -319,12 +319,13 @@ def dataset_spec(name: str, data_dir: str | None = None) -> DatasetSpec:
   if name in DATASETS:
     return DATASETS.get(name)
   from ganjax.data.image_folder import folder_spec
-  spec = folder_spec(name, data_dir) if isinstance(name, str) else None
-  if spec is None:
+  folder = folder_spec(name, data_dir) if isinstance(name, str) else None
+  if folder is None:
     try:
       DATASETS.get(name)
     except ConfigError as e:
       raise ConfigError(f"{e} Or prepare a folder of your own images under that name: python "
                         f"experiments/prepare_dataset.py --source=DIR --name={name} "
                         f"--resolution=R (docs/datasets.md).") from None
-  return spec
+  builder = folder.pop("builder")
+  return DatasetSpec(builder, None, **folder)
