@@ -26,6 +26,7 @@ import jax
 import numpy as np
 
 from ganjax.errors import DataFormatError
+from ganjax.images import to_uint8
 
 ROLES = ("image", "lowres", "tokens", "voxels", "points", "label", "domain", "vector")
 ENCODINGS = ("unit", "identity")
@@ -99,8 +100,7 @@ class Field:
     v = np.asarray(values)
     dtype = np.dtype(self.stored_dtype)
     if self.encoding == "unit":
-      v = (v.astype(np.float32) + 1.0) * 127.5
-      return np.clip(np.round(v), 0, 255).astype(np.uint8)
+      return to_uint8(v)
     if np.issubdtype(dtype, np.integer) and not np.issubdtype(v.dtype, np.integer):
       v = np.clip(np.floor(v.astype(np.float64) + 0.5), *self.range)
     return v.astype(dtype)

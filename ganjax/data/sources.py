@@ -327,5 +327,4 @@ def dataset_spec(name: str, data_dir: str | None = None) -> DatasetSpec:
       raise ConfigError(f"{e} Or prepare a folder of your own images under that name: python "
                         f"experiments/prepare_dataset.py --source=DIR --name={name} "
                         f"--resolution=R (docs/datasets.md).") from None
-  builder = folder.pop("builder")
-  return DatasetSpec(builder, None, **folder)
+  return DatasetSpec(builder_config=None, **folder)

@@ -20,16 +20,15 @@ from __future__ import annotations
 
 import numpy as np
 
-LEVEL = 0.5
+from ganjax.inference.voxels import binarize
 
 
 def _flat(grids) -> np.ndarray:
-  g = np.asarray(grids)
-  if g.ndim == 5 and g.shape[-1] == 1:
-    g = g[..., 0]
+  """float32 [N, D*H*W] of 0 / 1 (occupied from 0.5, `binarize`)."""
+  g = binarize(grids)
   if g.ndim != 4:
-    raise ValueError(f"voxel metrics take grids [N, D, H, W(, 1)], got shape {g.shape}.")
-  return (g.reshape(len(g), -1) >= LEVEL).astype(np.float32)
+    raise ValueError(f"voxel metrics take grids [N, D, H, W(, 1)], got shape {np.shape(grids)}.")
+  return g.reshape(len(g), -1).astype(np.float32)
 
 
 def iou_distances(a, b, *, chunk: int = 256) -> np.ndarray:

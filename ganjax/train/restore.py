@@ -54,8 +54,8 @@ def write_samples(workdir: str, out: str, *, num: int | None = None, ema: bool =
                   rows: int | None = None, truncation: float | None = None,
                   cond: str | None = None) -> tuple[str, tuple[int, ...]]:
   """Writes samples to `out` (.npy array in the dataset's stored form, .png grid, or a directory
-`out/` of one file per sample for a family that Exports, e.g. 3-D meshes); returns (path, array
-shape).
+  `out/` of one file per sample for a family that Exports, e.g. 3-D meshes); returns (path, array
+  shape).
 
   num: samples (default 64), or with `grid` the columns per row (default 10; --grid=codes: one
   per categorical value). label / code: the class / InfoGAN categorical code every sample uses.
@@ -71,7 +71,7 @@ shape).
   if num is not None and num <= 0:
     raise ConfigError(f"--num must be positive, got {num}.")
   to_dir = out.endswith(("/", os.sep)) or os.path.isdir(out)
-  ext = "/" if to_dir else os.path.splitext(out)[1].lower()
+  ext = "/" if to_dir else os.path.splitext(out)[1].lower()  # "/": a directory of files
   if ext not in (".npy", ".png", "/"):
     raise ConfigError(f"--out must end in .npy or .png, or be a directory (ending in /), got "
                       f"{out!r}.")
